@@ -1,0 +1,128 @@
+// Package statereceiver is the lifecycle every otelcol-sealos receiver shares: a scraperhelper
+// controller that, each collection_interval, asks the receiver's Source for its metrics (only while
+// this replica leads, when leader-gated) and appends the framework self-metrics.
+package statereceiver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+	"go.uber.org/zap"
+
+	"github.com/labring/otelcol-sealos/internal/leadergate"
+)
+
+// Source is the part each receiver writes.
+type Source interface {
+	// Start does one-time setup (clients, validation against the environment). An error stops the
+	// collector from starting, so return one only for problems a restart will not fix.
+	Start(ctx context.Context, host component.Host) error
+	// Lead runs while this replica leads (always, without an elector): start informers here and
+	// return once ctx is done.
+	Lead(ctx context.Context)
+	// Collect returns this cycle's metrics. With an error, whatever metrics it returns are still
+	// emitted and the cycle counts as failed.
+	Collect(ctx context.Context) (pmetric.Metrics, error)
+	Shutdown(ctx context.Context) error
+}
+
+// Options are the shared settings a receiver's config carries.
+type Options struct {
+	Controller *scraperhelper.ControllerConfig
+	// Elector is the k8s_leader_elector config key; nil means not gated.
+	Elector *component.ID
+}
+
+// NewMetrics builds the receiver around src.
+func NewMetrics(set receiver.Settings, opts Options, next consumer.Metrics, src Source) (receiver.Metrics, error) {
+	r := &stateReceiver{
+		src:       src,
+		elector:   opts.Elector,
+		collector: set.ID.String(),
+		logger:    set.Logger,
+	}
+	r.gate = leadergate.New(src.Lead)
+	s, err := scraper.NewMetrics(r.scrape, scraper.WithStart(r.start), scraper.WithShutdown(r.shutdown))
+	if err != nil {
+		return nil, err
+	}
+	controller, err := scraperhelper.NewMetricsController(opts.Controller, set, next, scraperhelper.AddMetricsScraper(set.ID.Type(), s))
+	if err != nil {
+		return nil, err
+	}
+	return &onceShutdown{Metrics: controller}, nil
+}
+
+// onceShutdown makes Shutdown idempotent: the scraperhelper controller panics on a second call.
+type onceShutdown struct {
+	receiver.Metrics
+	once sync.Once
+	err  error
+}
+
+func (o *onceShutdown) Shutdown(ctx context.Context) error {
+	o.once.Do(func() { o.err = o.Metrics.Shutdown(ctx) })
+	return o.err
+}
+
+type stateReceiver struct {
+	src       Source
+	elector   *component.ID
+	gate      *leadergate.Gate
+	collector string
+	logger    *zap.Logger
+	// lastSuccess is only touched by scrape; the controller never overlaps cycles.
+	lastSuccess time.Time
+}
+
+func (r *stateReceiver) start(ctx context.Context, host component.Host) error {
+	// A missing elector is a config mistake: report it before trying any outside system.
+	elector, err := leadergate.Find(host, r.elector)
+	if err != nil {
+		return err
+	}
+	if err := r.src.Start(ctx, host); err != nil {
+		return err
+	}
+	r.gate.Run(elector)
+	return nil
+}
+
+func (r *stateReceiver) shutdown(ctx context.Context) error {
+	r.gate.Shutdown()
+	return r.src.Shutdown(ctx)
+}
+
+func (r *stateReceiver) scrape(ctx context.Context) (pmetric.Metrics, error) {
+	if !r.gate.Leading() {
+		return pmetric.NewMetrics(), nil
+	}
+	began := time.Now()
+	md, err := r.src.Collect(ctx)
+	took := time.Since(began)
+	if md == (pmetric.Metrics{}) {
+		md = pmetric.NewMetrics()
+	}
+	if err == nil {
+		r.lastSuccess = began.Add(took)
+	}
+	appendSelfMetrics(md, cycle{collector: r.collector, at: began.Add(took), took: took, ok: err == nil, lastSuccess: r.lastSuccess})
+	if err != nil {
+		r.logger.Warn("collection failed", zap.String("collector", r.collector), zap.Error(err))
+		return md, scraperror(err)
+	}
+	return md, nil
+}
+
+// scraperror keeps the metrics of a failed cycle: self-metrics must report the failure.
+func scraperror(err error) error {
+	return scrapererror.NewPartialScrapeError(err, 0)
+}

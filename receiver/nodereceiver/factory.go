@@ -1,0 +1,39 @@
+package nodereceiver
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
+	"github.com/labring/otelcol-sealos/receiver/nodereceiver/internal/metadata"
+)
+
+// NewFactory creates the factory of the node receiver.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(metadata.Type, createDefaultConfig,
+		receiver.WithMetrics(createMetricsReceiver, metadata.MetricsStability))
+}
+
+func createDefaultConfig() component.Config {
+	controller := scraperhelper.NewDefaultControllerConfig()
+	controller.CollectionInterval = 30 * time.Second
+	return &Config{
+		ControllerConfig:      controller,
+		MetricsBuilderConfig:  metadata.NewDefaultMetricsBuilderConfig(),
+		APIConfig:             k8sconfig.NewDefaultAPIConfig(),
+		IgnoreNewNodeDuration: 30 * time.Minute,
+		SyncTimeout:           5 * time.Second,
+	}
+}
+
+func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	c := cfg.(*Config)
+	opts := statereceiver.Options{Controller: &c.ControllerConfig, Elector: c.K8sLeaderElector}
+	return statereceiver.NewMetrics(set, opts, next, newNodeSource(c, set))
+}

@@ -1,0 +1,213 @@
+// Package e2e runs the real otelcol-sealos binary against a real API server.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // the collector compresses OTLP with gzip
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/labring/otelcol-sealos/test/k8stest"
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
+	"github.com/labring/otelcol-sealos/test/series"
+)
+
+const waitFor = 60 * time.Second
+
+// nodeReceiver is the node receiver's config for the test cluster.
+func nodeReceiver(kubeconfig string) string {
+	return fmt.Sprintf(`
+  node:
+    auth_type: kubeConfig
+    kubeconfig_path: %s
+    collection_interval: 200ms
+    ignore_new_node_duration: 0s`, kubeconfig)
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	return path
+}
+
+func createSampleNodes(t *testing.T, c *k8stest.Cluster) {
+	t.Helper()
+	ctx := context.Background()
+	for name, conds := range map[string][]k8stest.Condition{
+		"node-healthy":   k8stest.Healthy,
+		"node-notready":  {{Type: corev1.NodeReady, Status: corev1.ConditionFalse}},
+		"node-pressured": {{Type: corev1.NodeReady, Status: corev1.ConditionTrue}, {Type: corev1.NodeDiskPressure, Status: corev1.ConditionTrue}},
+	} {
+		_, err := k8stest.CreateNode(ctx, c.Client, name, conds)
+		require.NoError(t, err)
+	}
+}
+
+func TestPrometheusExporterServesPredecessorSeries(t *testing.T) {
+	c := k8stest.StartT(t)
+	createSampleNodes(t, c)
+	port := otelcoltest.FreePort(t)
+	cfg := writeConfig(t, fmt.Sprintf(`
+receivers:%s
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%d
+    namespace: sealos
+    without_scope_info: true
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [node]
+      exporters: [prometheus]
+`, nodeReceiver(c.Kubeconfig), port))
+	col := otelcoltest.Start(t, cfg)
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	want := map[string]float64{
+		`sealos_node_healthy{node="node-healthy"}`:                                            1,
+		`sealos_node_healthy{node="node-notready"}`:                                           0,
+		`sealos_node_healthy{node="node-pressured"}`:                                          0,
+		`sealos_node_condition{condition="Ready",node="node-notready",status="false"}`:        0,
+		`sealos_node_condition{condition="DiskPressure",node="node-pressured",status="true"}`: 1,
+	}
+	var got map[string]float64
+	ok := assert.Eventually(t, func() bool {
+		all, err := otelcoltest.Scrape(url)
+		if err != nil {
+			return false
+		}
+		got = all
+		return assert.ObjectsAreEqual(want, series.WithPrefix(all, "sealos_node_"))
+	}, waitFor, 200*time.Millisecond)
+	require.True(t, ok, "node series: %v\ncollector exited: %v", series.WithPrefix(got, "sealos_node_"), col.Exited())
+
+	// The predecessor's framework self-metrics, under their documented names.
+	assert.Equal(t, 1.0, got[`sealos_state_metric_collector_success{collector="node"}`])
+	assert.Contains(t, got, `sealos_state_metric_collector_duration_seconds{collector="node"}`)
+	lastCollection := got[`sealos_state_metric_collector_last_collection_timestamp{collector="node"}`]
+	assert.InDelta(t, float64(time.Now().Unix()), lastCollection, 30)
+	// Nothing else leaks into the series: no scope labels, no stray receiver output.
+	for name := range got {
+		assert.True(t, strings.HasPrefix(name, "sealos_node_") || strings.HasPrefix(name, "sealos_state_metric_collector_"), "unexpected series %s", name)
+	}
+}
+
+// otlpSink is a gRPC OTLP metrics server that keeps what it receives.
+type otlpSink struct {
+	pmetricotlp.UnimplementedGRPCServer
+	mu   sync.Mutex
+	last pmetric.Metrics
+	n    int
+}
+
+func (s *otlpSink) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	md := pmetric.NewMetrics()
+	req.Metrics().CopyTo(md)
+	if len(series.WithPrefix(series.Of(md), "node.")) > 0 {
+		s.last, s.n = md, s.n+1
+	}
+	return pmetricotlp.NewExportResponse(), nil
+}
+
+func (s *otlpSink) nodeSeries() map[string]float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 {
+		return nil
+	}
+	return series.WithPrefix(series.Of(s.last), "node.")
+}
+
+func TestOTLPExporterPushesNodeMetrics(t *testing.T) {
+	c := k8stest.StartT(t)
+	createSampleNodes(t, c)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	sink := &otlpSink{}
+	pmetricotlp.RegisterGRPCServer(srv, sink)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+
+	cfg := writeConfig(t, fmt.Sprintf(`
+receivers:%s
+exporters:
+  otlp_grpc:
+    endpoint: %s
+    tls:
+      insecure: true
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [node]
+      exporters: [otlp_grpc]
+`, nodeReceiver(c.Kubeconfig), lis.Addr()))
+	col := otelcoltest.Start(t, cfg)
+
+	want := map[string]float64{
+		`node.healthy{node="node-healthy"}`:                                            1,
+		`node.healthy{node="node-notready"}`:                                           0,
+		`node.healthy{node="node-pressured"}`:                                          0,
+		`node.condition{condition="Ready",node="node-notready",status="false"}`:        0,
+		`node.condition{condition="DiskPressure",node="node-pressured",status="true"}`: 1,
+	}
+	ok := assert.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, sink.nodeSeries()) }, waitFor, 200*time.Millisecond)
+	require.True(t, ok, "received: %v\ncollector exited: %v", sink.nodeSeries(), col.Exited())
+}
+
+func TestBrokenConfigExitsNamingTheKey(t *testing.T) {
+	tests := map[string]struct{ receiver, want string }{
+		"unknown key":       {"node:\n    bogus_key: 1", "bogus_key"},
+		"negative duration": {"node:\n    ignore_new_node_duration: -5m", "ignore_new_node_duration: must not be negative"},
+		"bad auth type":     {"node:\n    auth_type: token", `auth_type: "token" is not one of`},
+		"missing elector":   {"node:\n    auth_type: none\n    k8s_leader_elector: k8s_leader_elector/nope", "k8s_leader_elector"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg := writeConfig(t, fmt.Sprintf(`
+receivers:
+  %s
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [node]
+      exporters: [debug]
+`, tt.receiver))
+			t.Setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+			t.Setenv("KUBERNETES_SERVICE_PORT", "1")
+			col := otelcoltest.Start(t, cfg)
+			code, err := col.Wait(30 * time.Second)
+			require.NoError(t, err, "output:\n%s", col.Output())
+			assert.NotZero(t, code)
+			assert.Contains(t, col.Output(), tt.want)
+		})
+	}
+}
