@@ -17,7 +17,6 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
@@ -65,8 +64,6 @@ func writeOperatorConfig(t *testing.T, path string) {
 // which validates them against the Kubernetes schemas.
 func TestKubernetesManifestsApply(t *testing.T) {
 	c := k8stest.StartT(t)
-	dyn, err := dynamic.NewForConfig(c.Config)
-	require.NoError(t, err)
 	disco, err := discovery.NewDiscoveryClientForConfig(c.Config)
 	require.NoError(t, err)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disco))
@@ -89,7 +86,7 @@ func TestKubernetesManifestsApply(t *testing.T) {
 			gvk := obj.GroupVersionKind()
 			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 			require.NoError(t, err, "%s: %s", file, gvk)
-			_, err = dyn.Resource(m.Resource).Namespace(obj.GetNamespace()).Create(context.Background(), obj, metav1.CreateOptions{FieldValidation: "Strict"})
+			_, err = c.Dynamic.Resource(m.Resource).Namespace(obj.GetNamespace()).Create(context.Background(), obj, metav1.CreateOptions{FieldValidation: "Strict"})
 			require.NoError(t, err, "%s: %s %s", file, gvk.Kind, obj.GetName())
 			created++
 		}

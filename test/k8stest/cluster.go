@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -23,6 +24,8 @@ const (
 type Cluster struct {
 	Config *rest.Config
 	Client kubernetes.Interface
+	// Dynamic reaches any resource, custom ones included.
+	Dynamic dynamic.Interface
 	// Kubeconfig is the path of a kubeconfig file for the admin identity, for components under test.
 	Kubeconfig string
 	env        *envtest.Environment
@@ -78,7 +81,10 @@ func (c *Cluster) init(dir string) error {
 	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	c.Client, err = kubernetes.NewForConfig(c.Config)
+	if c.Client, err = kubernetes.NewForConfig(c.Config); err != nil {
+		return err
+	}
+	c.Dynamic, err = dynamic.NewForConfig(c.Config)
 	return err
 }
 

@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 )
 
 var (
@@ -20,10 +19,6 @@ var (
 // metrics-server does, by installing a CustomResourceDefinition for it (envtest runs no
 // aggregated APIs). Clients see the same URLs and objects.
 func (c *Cluster) ServeNodeMetrics(ctx context.Context) error {
-	dyn, err := dynamic.NewForConfig(c.Config)
-	if err != nil {
-		return err
-	}
 	crd := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiextensions.k8s.io/v1",
 		"kind":       "CustomResourceDefinition",
@@ -42,12 +37,12 @@ func (c *Cluster) ServeNodeMetrics(ctx context.Context) error {
 			}},
 		},
 	}}
-	if _, err := dyn.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Dynamic.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("installing NodeMetrics CRD: %w", err)
 	}
 	// Established within seconds; bounded wait.
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if _, err := dyn.Resource(nodeMetricsResource).List(ctx, metav1.ListOptions{}); err == nil {
+		if _, err := c.Dynamic.Resource(nodeMetricsResource).List(ctx, metav1.ListOptions{}); err == nil {
 			return nil
 		}
 	}
@@ -56,10 +51,6 @@ func (c *Cluster) ServeNodeMetrics(ctx context.Context) error {
 
 // ReportNodeMetrics records metrics-server usage for a node.
 func (c *Cluster) ReportNodeMetrics(ctx context.Context, node string) error {
-	dyn, err := dynamic.NewForConfig(c.Config)
-	if err != nil {
-		return err
-	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "metrics.k8s.io/v1beta1",
 		"kind":       "NodeMetrics",
@@ -68,6 +59,6 @@ func (c *Cluster) ReportNodeMetrics(ctx context.Context, node string) error {
 		"window":     "20s",
 		"usage":      map[string]any{"cpu": "250m", "memory": "1Gi"},
 	}}
-	_, err = dyn.Resource(nodeMetricsResource).Create(ctx, obj, metav1.CreateOptions{})
+	_, err := c.Dynamic.Resource(nodeMetricsResource).Create(ctx, obj, metav1.CreateOptions{})
 	return err
 }

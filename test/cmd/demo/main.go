@@ -118,10 +118,10 @@ func run(binary, config string) error {
 	fmt.Println(strings.Join(lines, "\n"))
 	fmt.Printf(`
 The collector is running. Look further:
-  curl -s %s | grep '^sealos_'     # every series (Prometheus exporter, namespace sealos)
-  curl -s %s                        # health_check extension
-  tail -f %s                        # collector log, with the debug exporter's output
-  kubectl --kubeconfig %s get nodes
+  curl -s %s | grep '^sealos_'   # every series (Prometheus exporter, namespace sealos)
+  curl -s %s                      # health_check extension
+  tail -f %s                  # collector log, with the debug exporter's output
+  kubectl --kubeconfig %s get nodes   # if kubectl is installed
 Edit a node's conditions with kubectl and watch the series change within 5s. Ctrl-C stops everything.
 `, metricsURL, healthURL, logPath, cluster.Kubeconfig)
 
