@@ -77,8 +77,16 @@ func (g *Gate) Run(elector Elector) {
 	elector.SetCallBackFuncs(func(context.Context) { g.set(true) }, func() { g.set(false) })
 }
 
-// Leading reports whether this replica should emit the receiver's metrics now.
-func (g *Gate) Leading() bool { return g.leading.Load() }
+// Leading reports whether this replica should emit the receiver's metrics now; never after Shutdown,
+// whatever a late callback says.
+func (g *Gate) Leading() bool {
+	select {
+	case <-g.quit:
+		return false
+	default:
+		return g.leading.Load()
+	}
+}
 
 func (g *Gate) set(leading bool) {
 	g.leading.Store(leading)
