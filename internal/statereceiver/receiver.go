@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
-	"go.uber.org/zap"
 
 	"github.com/labring/otelcol-sealos/internal/leadergate"
 )
@@ -47,7 +46,6 @@ func NewMetrics(set receiver.Settings, opts Options, next consumer.Metrics, src 
 		src:       src,
 		elector:   opts.Elector,
 		collector: set.ID.String(),
-		logger:    set.Logger,
 	}
 	r.gate = leadergate.New(src.Lead)
 	s, err := scraper.NewMetrics(r.scrape, scraper.WithStart(r.start), scraper.WithShutdown(r.shutdown))
@@ -78,7 +76,6 @@ type stateReceiver struct {
 	elector   *component.ID
 	gate      *leadergate.Gate
 	collector string
-	logger    *zap.Logger
 	// lastSuccess is only touched by scrape; the controller never overlaps cycles.
 	lastSuccess time.Time
 }
@@ -107,22 +104,17 @@ func (r *stateReceiver) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	began := time.Now()
 	md, err := r.src.Collect(ctx)
-	took := time.Since(began)
+	ended := time.Now()
 	if md == (pmetric.Metrics{}) {
 		md = pmetric.NewMetrics()
 	}
 	if err == nil {
-		r.lastSuccess = began.Add(took)
+		r.lastSuccess = ended
 	}
-	appendSelfMetrics(md, cycle{collector: r.collector, at: began.Add(took), took: took, ok: err == nil, lastSuccess: r.lastSuccess})
+	appendSelfMetrics(md, cycle{collector: r.collector, at: ended, took: ended.Sub(began), ok: err == nil, lastSuccess: r.lastSuccess})
 	if err != nil {
-		r.logger.Warn("collection failed", zap.String("collector", r.collector), zap.Error(err))
-		return md, scraperror(err)
+		// A partial-scrape error keeps md (with success=0) flowing; the controller logs err.
+		return md, scrapererror.NewPartialScrapeError(err, 0)
 	}
 	return md, nil
-}
-
-// scraperror keeps the metrics of a failed cycle: self-metrics must report the failure.
-func scraperror(err error) error {
-	return scrapererror.NewPartialScrapeError(err, 0)
 }
