@@ -25,8 +25,8 @@ extensions:
     auth_type: kubeConfig
     lease_name: otelcol-sealos-e2e
     lease_namespace: default
-    lease_duration: 4s
-    renew_deadline: 3s
+    lease_duration: 10s
+    renew_deadline: 8s
     retry_period: 500ms
 exporters:
   prometheus:
@@ -57,7 +57,7 @@ func nodeSeriesAt(url string) map[string]float64 {
 }
 
 // TestContribLeaderElectorGatesTheReceiver: with two replicas only the lease holder exports,
-// and the other takes over when the leader stops.
+// and the other takes over when the leader stops (after the lease expires: contrib never releases it).
 func TestContribLeaderElectorGatesTheReceiver(t *testing.T) {
 	c := k8stest.StartT(t)
 	createSampleNodes(t, c)
