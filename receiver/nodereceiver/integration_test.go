@@ -237,3 +237,26 @@ func TestIntegrationKubeletMetricsAvailable(t *testing.T) {
 	all = sink.AllMetrics()
 	assert.Equal(t, 1.0, series.Of(all[len(all)-1])[`state_metric.collector.success{collector="node"}`])
 }
+
+func TestIntegrationForbiddenListIsNamedInTheCycleError(t *testing.T) {
+	c := k8stest.StartT(t)
+	kubeconfig, err := c.KubeconfigFor(t.TempDir(), "no-rights")
+	require.NoError(t, err)
+	cfg := clusterConfig(c)
+	cfg.KubeConfigPath = kubeconfig
+	cfg.SyncTimeout = 2 * time.Second
+
+	s := newNodeSource(cfg, settings())
+	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
+	ctx, cancel := context.WithCancel(context.Background())
+	led := make(chan struct{})
+	go func() {
+		defer close(led)
+		s.Lead(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-led })
+
+	_, err = s.Collect(context.Background())
+	require.ErrorContains(t, err, "nodes not listed within sync_timeout 2s")
+	require.ErrorContains(t, err, `nodes is forbidden: User "no-rights" cannot list resource "nodes"`)
+}

@@ -38,9 +38,9 @@ type nodeSource struct {
 	metrics metricsclient.Interface // nil unless node.kubelet_metrics_available is enabled
 
 	mu      sync.Mutex
-	store   cache.Store   // nil while not leading
-	synced  chan struct{} // closed once store holds a full list
-	listErr atomic.Value  // last list/watch error, to explain a cache that does not sync
+	store   cache.Store           // nil while not leading
+	synced  chan struct{}         // closed once store holds a full list
+	listErr atomic.Pointer[error] // last list/watch error of this term, to explain a cache that does not sync
 }
 
 func newNodeSource(cfg *Config, set receiver.Settings) *nodeSource {
@@ -66,7 +66,8 @@ func (s *nodeSource) Start(ctx context.Context, _ component.Host) error {
 func (s *nodeSource) Lead(ctx context.Context) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithTransform(stripNode))
 	informer := factory.Core().V1().Nodes().Informer()
-	_ = informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { s.listErr.Store(err) })
+	s.listErr.Store(nil)
+	_ = informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { s.listErr.Store(&err) })
 	synced := make(chan struct{})
 	s.mu.Lock()
 	s.store, s.synced = informer.GetStore(), synced
@@ -181,8 +182,8 @@ func (s *nodeSource) syncedStore(ctx context.Context, timeout <-chan time.Time) 
 			if store == nil {
 				return nil, errors.New("node informer is not running")
 			}
-			if err, _ := s.listErr.Load().(error); err != nil {
-				return nil, fmt.Errorf("nodes not listed within sync_timeout %s: %w", s.cfg.SyncTimeout, err)
+			if err := s.listErr.Load(); err != nil {
+				return nil, fmt.Errorf("nodes not listed within sync_timeout %s: %w", s.cfg.SyncTimeout, *err)
 			}
 			return nil, fmt.Errorf("nodes not listed within sync_timeout %s", s.cfg.SyncTimeout)
 		}

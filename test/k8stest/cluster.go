@@ -69,16 +69,8 @@ func Start(dir string) (*Cluster, error) {
 }
 
 func (c *Cluster) init(dir string) error {
-	user, err := c.env.AddUser(envtest.User{Name: "otelcol-sealos-test", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return fmt.Errorf("adding envtest user: %w", err)
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
+	var err error
+	if c.Kubeconfig, err = c.KubeconfigFor(dir, "otelcol-sealos-test", "system:masters"); err != nil {
 		return err
 	}
 	if c.Client, err = kubernetes.NewForConfig(c.Config); err != nil {
@@ -86,6 +78,21 @@ func (c *Cluster) init(dir string) error {
 	}
 	c.Dynamic, err = dynamic.NewForConfig(c.Config)
 	return err
+}
+
+// KubeconfigFor writes, in dir, a kubeconfig for a user in groups (none: a user RBAC denies
+// everything) and returns its path.
+func (c *Cluster) KubeconfigFor(dir, name string, groups ...string) (string, error) {
+	user, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding envtest user %s: %w", name, err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name+".kubeconfig")
+	return path, os.WriteFile(path, kubeconfig, 0o600)
 }
 
 // Stop stops the API server and etcd.
