@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -27,15 +28,62 @@ import (
 
 const waitFor = 60 * time.Second
 
-// nodeReceiver is the node receiver's config for the test cluster.
-func nodeReceiver(kubeconfig string) string {
-	return fmt.Sprintf(`
+// pipeline is a collector config: the node receiver reading the test cluster, into one exporter.
+type pipeline struct {
+	receiverExtra string // more keys under receivers.node, each line indented by 4
+	exporter      string // the exporter's id in the pipeline
+	exporters     string // the exporters: block, each line indented by 2
+	extensions    string // the extensions: block, each line indented by 2; "" for none
+}
+
+func (p pipeline) write(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	extensions, serviceExtensions := "", ""
+	if p.extensions != "" {
+		extensions = "extensions:\n" + p.extensions
+		ids := regexp.MustCompile(`(?m)^  (\S+):`).FindAllStringSubmatch(p.extensions, -1)
+		var names []string
+		for _, id := range ids {
+			names = append(names, id[1])
+		}
+		serviceExtensions = "  extensions: [" + strings.Join(names, ", ") + "]\n"
+	}
+	return writeConfig(t, fmt.Sprintf(`receivers:
   node:
     auth_type: kubeConfig
     kubeconfig_path: %s
     collection_interval: 200ms
-    ignore_new_node_duration: 0s`, kubeconfig)
+    ignore_new_node_duration: 0s
+%s
+exporters:
+%s
+%s
+service:
+%s  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [node]
+      exporters: [%s]
+`, kubeconfig, p.receiverExtra, p.exporters, extensions, serviceExtensions, p.exporter))
 }
+
+// sampleSeries is what createSampleNodes yields; name maps an OTel metric name to its exported name.
+func sampleSeries(name func(string) string) map[string]float64 {
+	return map[string]float64{
+		name("node.healthy") + `{node="node-healthy"}`:                                            1,
+		name("node.healthy") + `{node="node-notready"}`:                                           0,
+		name("node.healthy") + `{node="node-pressured"}`:                                          0,
+		name("node.condition") + `{condition="Ready",node="node-notready",status="false"}`:        0,
+		name("node.condition") + `{condition="DiskPressure",node="node-pressured",status="true"}`: 1,
+	}
+}
+
+// prometheusName is the exporter's name for an OTel metric with namespace sealos and a unitless gauge.
+func prometheusName(otel string) string { return "sealos_" + strings.ReplaceAll(otel, ".", "_") }
+
+func otlpName(otel string) string { return otel }
 
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
@@ -61,32 +109,14 @@ func TestPrometheusExporterServesPredecessorSeries(t *testing.T) {
 	c := k8stest.StartT(t)
 	createSampleNodes(t, c)
 	port := otelcoltest.FreePort(t)
-	cfg := writeConfig(t, fmt.Sprintf(`
-receivers:%s
-exporters:
-  prometheus:
+	cfg := pipeline{exporter: "prometheus", exporters: fmt.Sprintf(`  prometheus:
     endpoint: 127.0.0.1:%d
     namespace: sealos
-    without_scope_info: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [node]
-      exporters: [prometheus]
-`, nodeReceiver(c.Kubeconfig), port))
+    without_scope_info: true`, port)}.write(t, c.Kubeconfig)
 	col := otelcoltest.Start(t, cfg)
 
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	want := map[string]float64{
-		`sealos_node_healthy{node="node-healthy"}`:                                            1,
-		`sealos_node_healthy{node="node-notready"}`:                                           0,
-		`sealos_node_healthy{node="node-pressured"}`:                                          0,
-		`sealos_node_condition{condition="Ready",node="node-notready",status="false"}`:        0,
-		`sealos_node_condition{condition="DiskPressure",node="node-pressured",status="true"}`: 1,
-	}
+	want := sampleSeries(prometheusName)
 	var got map[string]float64
 	ok := assert.Eventually(t, func() bool {
 		all, err := otelcoltest.Scrape(url)
@@ -149,31 +179,13 @@ func TestOTLPExporterPushesNodeMetrics(t *testing.T) {
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 
-	cfg := writeConfig(t, fmt.Sprintf(`
-receivers:%s
-exporters:
-  otlp_grpc:
+	cfg := pipeline{exporter: "otlp_grpc", exporters: fmt.Sprintf(`  otlp_grpc:
     endpoint: %s
     tls:
-      insecure: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [node]
-      exporters: [otlp_grpc]
-`, nodeReceiver(c.Kubeconfig), lis.Addr()))
+      insecure: true`, lis.Addr())}.write(t, c.Kubeconfig)
 	col := otelcoltest.Start(t, cfg)
 
-	want := map[string]float64{
-		`node.healthy{node="node-healthy"}`:                                            1,
-		`node.healthy{node="node-notready"}`:                                           0,
-		`node.healthy{node="node-pressured"}`:                                          0,
-		`node.condition{condition="Ready",node="node-notready",status="false"}`:        0,
-		`node.condition{condition="DiskPressure",node="node-pressured",status="true"}`: 1,
-	}
+	want := sampleSeries(otlpName)
 	ok := assert.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, sink.nodeSeries()) }, waitFor, 200*time.Millisecond)
 	require.True(t, ok, "received: %v\ncollector exited: %v", sink.nodeSeries(), col.Exited())
 }

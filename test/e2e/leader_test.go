@@ -17,33 +17,22 @@ import (
 func replica(t *testing.T, c *k8stest.Cluster) (*otelcoltest.Process, string) {
 	t.Helper()
 	port := otelcoltest.FreePort(t)
-	cfg := writeConfig(t, fmt.Sprintf(`
-receivers:%s
-    k8s_leader_elector: k8s_leader_elector
-extensions:
-  k8s_leader_elector:
+	cfg := pipeline{
+		receiverExtra: "    k8s_leader_elector: k8s_leader_elector",
+		extensions: `  k8s_leader_elector:
     auth_type: kubeConfig
     lease_name: otelcol-sealos-e2e
     lease_namespace: default
     lease_duration: 10s
     renew_deadline: 8s
-    retry_period: 500ms
-exporters:
-  prometheus:
+    retry_period: 500ms`,
+		exporter: "prometheus",
+		exporters: fmt.Sprintf(`  prometheus:
     endpoint: 127.0.0.1:%d
     namespace: sealos
     without_scope_info: true
-    metric_expiration: 2s
-service:
-  extensions: [k8s_leader_elector]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [node]
-      exporters: [prometheus]
-`, nodeReceiver(c.Kubeconfig), port))
+    metric_expiration: 2s`, port),
+	}.write(t, c.Kubeconfig)
 	t.Setenv("KUBECONFIG", c.Kubeconfig) // contrib's elector reads the default kubeconfig
 	return otelcoltest.Start(t, cfg), fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 }
