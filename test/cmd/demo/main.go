@@ -60,26 +60,14 @@ func run(binary, config string) error {
 		_ = cluster.Stop()
 	}()
 
-	step("creating sample nodes: demo-healthy, demo-notready, demo-pressured, demo-npd-kerneldeadlock")
-	samples := map[string][]k8stest.Condition{
-		"demo-healthy":            k8stest.Healthy,
-		"demo-notready":           {{Type: corev1.NodeReady, Status: corev1.ConditionFalse}, {Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse}},
-		"demo-pressured":          {{Type: corev1.NodeReady, Status: corev1.ConditionTrue}, {Type: corev1.NodeMemoryPressure, Status: corev1.ConditionTrue}},
-		"demo-npd-kerneldeadlock": {{Type: corev1.NodeReady, Status: corev1.ConditionTrue}, {Type: "KernelDeadlock", Status: corev1.ConditionTrue}},
-	}
-	for name, conds := range samples {
-		if _, err := k8stest.CreateNode(ctx, cluster.Client, name, conds); err != nil {
-			return fmt.Errorf("creating node %s: %w", name, err)
+	// Each receiver's sample data; a new receiver adds its own function here.
+	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes} {
+		if err := create(ctx, cluster); err != nil {
+			if ctx.Err() != nil {
+				return nil // Ctrl-C
+			}
+			return err
 		}
-	}
-	step("waiting %s so they are older than ignore_new_node_duration, then adding demo-brand-new (it will be skipped)", ignoreNew)
-	select {
-	case <-time.After(ignoreNew):
-	case <-ctx.Done():
-		return nil
-	}
-	if _, err := k8stest.CreateNode(ctx, cluster.Client, "demo-brand-new", k8stest.Healthy); err != nil {
-		return err
 	}
 
 	logPath := filepath.Join(os.TempDir(), "otelcol-sealos-demo.log")
@@ -132,6 +120,30 @@ Edit a node's conditions with kubectl and watch the series change within 5s. Ctr
 	case err := <-exited:
 		return fmt.Errorf("collector exited: %v; see %s", err, logPath)
 	}
+}
+
+// createSampleNodes creates one node of each kind the node receiver tells apart.
+func createSampleNodes(ctx context.Context, cluster *k8stest.Cluster) error {
+	step("creating sample nodes: demo-healthy, demo-notready, demo-pressured, demo-npd-kerneldeadlock")
+	samples := map[string][]k8stest.Condition{
+		"demo-healthy":            k8stest.Healthy,
+		"demo-notready":           {{Type: corev1.NodeReady, Status: corev1.ConditionFalse}, {Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse}},
+		"demo-pressured":          {{Type: corev1.NodeReady, Status: corev1.ConditionTrue}, {Type: corev1.NodeMemoryPressure, Status: corev1.ConditionTrue}},
+		"demo-npd-kerneldeadlock": {{Type: corev1.NodeReady, Status: corev1.ConditionTrue}, {Type: "KernelDeadlock", Status: corev1.ConditionTrue}},
+	}
+	for name, conds := range samples {
+		if _, err := k8stest.CreateNode(ctx, cluster.Client, name, conds); err != nil {
+			return fmt.Errorf("creating node %s: %w", name, err)
+		}
+	}
+	step("waiting %s so they are older than ignore_new_node_duration, then adding demo-brand-new (it will be skipped)", ignoreNew)
+	select {
+	case <-time.After(ignoreNew):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	_, err := k8stest.CreateNode(ctx, cluster.Client, "demo-brand-new", k8stest.Healthy)
+	return err
 }
 
 // waitForNodeSeries polls /metrics until the node receiver's first emission is there and returns
