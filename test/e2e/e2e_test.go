@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -33,20 +32,16 @@ type pipeline struct {
 	receiverExtra string // more keys under receivers.node, each line indented by 4
 	exporter      string // the exporter's id in the pipeline
 	exporters     string // the exporters: block, each line indented by 2
-	extensions    string // the extensions: block, each line indented by 2; "" for none
+	extension     string // the extension's id in service.extensions; "" for none
+	extensions    string // the extensions: block, each line indented by 2
 }
 
 func (p pipeline) write(t *testing.T, kubeconfig string) string {
 	t.Helper()
 	extensions, serviceExtensions := "", ""
-	if p.extensions != "" {
+	if p.extension != "" {
 		extensions = "extensions:\n" + p.extensions
-		ids := regexp.MustCompile(`(?m)^  (\S+):`).FindAllStringSubmatch(p.extensions, -1)
-		var names []string
-		for _, id := range ids {
-			names = append(names, id[1])
-		}
-		serviceExtensions = "  extensions: [" + strings.Join(names, ", ") + "]\n"
+		serviceExtensions = "  extensions: [" + p.extension + "]\n"
 	}
 	return writeConfig(t, fmt.Sprintf(`receivers:
   node:
