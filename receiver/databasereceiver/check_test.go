@@ -18,7 +18,7 @@ func runCheck(t *testing.T, tg target) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	return classify(ctx, checks[tg.engine](ctx, tg, nil, testTimeout))
+	return classify(ctx, checks[tg.engine](ctx, tg, nil, testTimeout+driverSlack))
 }
 
 func localTarget(engine, addr string, a dbtest.Account) target {
@@ -78,7 +78,7 @@ func TestCheckSilentServerIsTimeout(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			began := time.Now()
-			err := checks[engine](ctx, tg, nil, 500*time.Millisecond)
+			err := checks[engine](ctx, tg, nil, 500*time.Millisecond+driverSlack)
 			assert.Equal(t, errTimeout, classify(ctx, err), "error %v", err)
 			assert.Less(t, time.Since(began), 5*time.Second, "the check outlived its timeout")
 		})

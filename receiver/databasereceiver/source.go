@@ -20,6 +20,10 @@ import (
 	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 )
 
+// driverSlack puts the drivers' own timeouts just after the check's deadline: the context
+// ends every check, so a timeout is always seen as one (not as a driver's "invalid connection").
+const driverSlack = time.Second
+
 // apiTimeout bounds the API server reachability check at start.
 const apiTimeout = 10 * time.Second
 
@@ -161,7 +165,7 @@ func (s *databaseSource) run(ctx context.Context, t target) string {
 		s.set.Logger.Warn("database TLS settings unusable", zap.String("database", t.key()), zap.Error(err))
 		return errTLS
 	}
-	err = s.check[t.engine](ctx, t, tlsConfig, s.cfg.CheckTimeout)
+	err = s.check[t.engine](ctx, t, tlsConfig, s.cfg.CheckTimeout+driverSlack)
 	et := classify(ctx, err)
 	if err != nil {
 		// Driver errors name the user and address, never the password.
