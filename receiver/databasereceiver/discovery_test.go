@@ -1,6 +1,8 @@
 package databasereceiver
 
 import (
+	"strconv"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,3 +109,5 @@ func TestPreflightService(t *testing.T) {
 		assert.Equal(t, want, [2]string{svc, ns}, host)
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
