@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -ty
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets generate check-generated lint bench clean tools
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools
 
 all: build
 
@@ -48,7 +48,12 @@ $(BINARY): $(OCB) $(BUILD_INPUTS)
 envtest-assets:
 	@test/envtest/build-assets.sh >/dev/null
 
-test: envtest-assets build
+# PostgreSQL, MariaDB, Redis on loopback (installed with apt-get when missing) and FerretDB (built
+# from the module proxy, cached): the database tests talk to them.
+services:
+	@test/services/start.sh
+
+test: envtest-assets services build
 	@export KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)"; \
 	for m in $(MODULES); do echo ">> go test $$m"; (cd $$m && go test -count=1 -race -timeout 15m ./...); done
 
@@ -56,7 +61,7 @@ test: envtest-assets build
 test-unit:
 	@for m in $(MODULES); do (cd $$m && go test -short -count=1 ./...); done
 
-demo: envtest-assets build
+demo: envtest-assets services build
 	@cd test && go build -o $(CURDIR)/bin/demo ./cmd/demo
 	@KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" exec bin/demo -binary "$(CURDIR)/$(BINARY)" -config "$(CURDIR)/config/demo.yaml"
 
@@ -74,6 +79,10 @@ lint: $(GOLANGCI)
 
 bench: envtest-assets
 	cd receiver/nodereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCollect5000Nodes -benchtime 20x -count 3 -timeout 30m .
+
+# database receiver: one cycle over 1,000 databases discovered from Secrets (docs/benchmarks.md).
+bench-database: envtest-assets services
+	cd receiver/databasereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCycle1000Databases -benchtime 3x -count 1 -timeout 30m .
 
 clean:
 	rm -rf bin distribution/_build
