@@ -33,6 +33,9 @@ type Account struct {
 
 const adminTimeout = 30 * time.Second
 
+// dropTimeout bounds DROP DATABASE, which waits for a checkpoint: over a minute on a busy machine.
+const dropTimeout = 5 * time.Minute
+
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -80,7 +83,13 @@ func ConnectPostgres(t testing.TB) *Postgres {
 // Exec runs admin SQL.
 func (p *Postgres) Exec(t testing.TB, sql string, args ...any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	p.exec(t, adminTimeout, sql, args...)
+}
+
+// exec runs admin SQL within timeout. A timeout closes a pgx connection: keep it generous.
+func (p *Postgres) exec(t testing.TB, timeout time.Duration, sql string, args ...any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if _, err := p.conn.Exec(ctx, sql, args...); err != nil {
 		t.Fatalf("postgres %q: %v", sql, err)
@@ -107,19 +116,37 @@ const PasswordAuthGroup = "otelcol_password_auth"
 // are dropped when the test ends.
 func (p *Postgres) CreateAccount(t testing.TB, prefix, password string) Account {
 	t.Helper()
-	if p.QueryInt(t, "SELECT count(*) FROM pg_hba_file_rules WHERE $1 = ANY(user_name) AND auth_method = 'scram-sha-256'", "+"+PasswordAuthGroup) == 0 {
-		t.Fatalf("pg_hba.conf does not make %s use passwords: run test/services/start.sh", PasswordAuthGroup)
-	}
+	p.requirePasswordAuth(t)
 	a := Account{User: UniqueName(prefix), Password: password}
 	a.Database = a.User
 	role := pgx.Identifier{a.User}.Sanitize()
 	p.Exec(t, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s IN ROLE %s", role, pgLiteral(password), PasswordAuthGroup))
 	p.Exec(t, fmt.Sprintf("CREATE DATABASE %s OWNER %s", role, role))
 	t.Cleanup(func() {
-		p.Exec(t, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", role))
+		p.exec(t, dropTimeout, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", role))
 		p.Exec(t, fmt.Sprintf("DROP ROLE IF EXISTS %s", role))
 	})
 	return a
+}
+
+// CreateRole creates a login role (which must use its password) without a database of its own
+// (it can connect to postgres); dropped when the test ends. Cheaper than CreateAccount when a test
+// needs hundreds: DROP DATABASE waits for a checkpoint.
+func (p *Postgres) CreateRole(t testing.TB, prefix, password string) Account {
+	t.Helper()
+	p.requirePasswordAuth(t)
+	a := Account{User: UniqueName(prefix), Password: password, Database: "postgres"}
+	role := pgx.Identifier{a.User}.Sanitize()
+	p.Exec(t, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s IN ROLE %s", role, pgLiteral(password), PasswordAuthGroup))
+	t.Cleanup(func() { p.Exec(t, fmt.Sprintf("DROP ROLE IF EXISTS %s", role)) })
+	return a
+}
+
+func (p *Postgres) requirePasswordAuth(t testing.TB) {
+	t.Helper()
+	if p.QueryInt(t, "SELECT count(*) FROM pg_hba_file_rules WHERE $1 = ANY(user_name) AND auth_method = 'scram-sha-256'", "+"+PasswordAuthGroup) == 0 {
+		t.Fatalf("pg_hba.conf does not make %s use passwords: run test/services/start.sh", PasswordAuthGroup)
+	}
 }
 
 // pgLiteral quotes s as a standard SQL string literal (standard_conforming_strings is on).
