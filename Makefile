@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -ty
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets generate check-generated lint bench clean tools
+.PHONY: all build test test-unit demo envtest-assets generate check-generated lint bench clean tools fuzz-crds bench-crds
 
 all: build
 
@@ -74,6 +74,20 @@ lint: $(GOLANGCI)
 
 bench: envtest-assets
 	cd receiver/nodereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCollect5000Nodes -benchtime 20x -count 3 -timeout 30m .
+
+# Short fuzz runs of the crds receiver's path and value parsers (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz-crds:
+	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/fieldpath
+	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/value
+
+# The crds receiver on N (default 50,000) custom objects; KSM_BIN=... also measures
+# kube-state-metrics on the same objects; EXPORTER=prometheus_state picks the exporter.
+BENCH_N  ?= 50000
+EXPORTER ?= prometheus
+bench-crds: envtest-assets build
+	@cd test && go build -o $(CURDIR)/bin/crdsbench ./cmd/crdsbench
+	KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" bin/crdsbench -binary $(CURDIR)/$(BINARY) -n $(BENCH_N) -exporter $(EXPORTER) $${KSM_BIN:+-ksm $$KSM_BIN}
 
 clean:
 	rm -rf bin distribution/_build
