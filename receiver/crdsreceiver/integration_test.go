@@ -206,14 +206,14 @@ func TestIntegrationCreateUpdateDeleteAndCounts(t *testing.T) {
 		}}
 	r := startReceiver(t, clusterConfig(c.Kubeconfig, rc))
 	eventuallyExactly(t, r.sink, "", map[string]float64{
-		`phase_count{value="Running"}`:          1,
-		`phase_count{value="Creating"}`:         1,
-		`status{name="a",state="Running"}`:      1,
-		`status{name="b",state="Creating"}`:     1,
-		`replicas{name="a"}`:                    1,
-		`replicas{name="b"}`:                    1,
-		`crds.objects{resource="clusters"}`:     2,
-		`crds.resource_up{resource="clusters"}`: 1,
+		`phase_count{value="Running"}`:                                1,
+		`phase_count{value="Creating"}`:                               1,
+		`status{name="a",state="Running"}`:                            1,
+		`status{name="b",state="Creating"}`:                           1,
+		`replicas{name="a"}`:                                          1,
+		`replicas{name="b"}`:                                          1,
+		`crds.objects{resource="clusters"}`:                           2,
+		`crds.resource_up{resource="clusters"}`:                       1,
 		`crds.value_errors{metric="phase_count",resource="clusters"}`: 0,
 		`crds.value_errors{metric="status",resource="clusters"}`:      0,
 		`crds.value_errors{metric="replicas",resource="clusters"}`:    0,

@@ -26,7 +26,7 @@ var object = map[string]any{
 
 func TestGet(t *testing.T) {
 	tests := map[string]any{
-		"metadata.name":                             "db",
+		"metadata.name": "db",
 		`metadata.labels["app.kubernetes.io/name"]`: "mysql",
 		`metadata.labels['app.kubernetes.io/name']`: "mysql",
 		`metadata["labels"].team`:                   "a",
