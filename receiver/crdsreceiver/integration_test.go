@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/leadergate/leadergatetest"
 	"github.com/labring/otelcol-sealos/receiver/crdsreceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/k8stest"
 	"github.com/labring/otelcol-sealos/test/series"
@@ -72,6 +73,11 @@ type started struct {
 
 func startReceiver(t *testing.T, cfg *Config) started {
 	t.Helper()
+	return startReceiverOn(t, cfg, componenttest.NewNopHost())
+}
+
+func startReceiverOn(t *testing.T, cfg *Config, base component.Host) started {
+	t.Helper()
 	core, logs := observer.New(zap.InfoLevel)
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.ID = component.NewID(metadata.Type)
@@ -79,7 +85,7 @@ func startReceiver(t *testing.T, cfg *Config) started {
 	sink := new(consumertest.MetricsSink)
 	r, err := NewFactory().CreateMetrics(context.Background(), set, cfg, sink)
 	require.NoError(t, err)
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := &statusHost{Host: base}
 	require.NoError(t, r.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
 	return started{sink: sink, host: host, logs: logs}
@@ -341,4 +347,39 @@ func grantClusterRead(ctx context.Context, t *testing.T, c *k8stest.Cluster, use
 		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}}}
 	_, err = rbac.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{})
 	require.NoError(t, err)
+}
+
+func TestIntegrationLeaderGating(t *testing.T) {
+	c := k8stest.StartT(t)
+	installCRDs(t, c, "cluster.yaml")
+	createNamespaces(t, c, "ns")
+	createObject(t, c, clustersGVR, cluster("db", "ns", "Running", 1, "True"))
+
+	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
+	elector := &leadergatetest.FakeElector{}
+	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace,
+		Metrics: []MetricConfig{{Type: TypeCount, Name: "phase_count", Path: "status.phase"}}})
+	cfg.K8sLeaderElector = &electorID
+	r := startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector))
+
+	followerEmitsNothing := func() {
+		t.Helper()
+		r.sink.Reset()
+		require.Eventually(t, func() bool { return len(r.sink.AllMetrics()) >= 3 }, waitFor, 20*time.Millisecond)
+		for _, md := range r.sink.AllMetrics() {
+			assert.Zero(t, md.DataPointCount(), "a follower emitted")
+		}
+	}
+	followerEmitsNothing()
+
+	elector.BecomeLeader()
+	eventuallyExactly(t, r.sink, "phase_count", map[string]float64{`phase_count{value="Running"}`: 1})
+
+	elector.LoseLeadership()
+	followerEmitsNothing()
+
+	// A new term lists again: a change made while following is seen, no stale count survives.
+	createObject(t, c, clustersGVR, cluster("db2", "ns", "Failed", 1, "False"))
+	elector.BecomeLeader()
+	eventuallyExactly(t, r.sink, "phase_count", map[string]float64{`phase_count{value="Running"}`: 1, `phase_count{value="Failed"}`: 1})
 }
