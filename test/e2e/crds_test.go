@@ -22,7 +22,7 @@ import (
 // The crds receiver's test CRDs live with the receiver.
 const crdsTestdata = "../../receiver/crdsreceiver/testdata/crds/"
 
-var clustersGVR = schema.GroupVersionResource{Group: "apps.kubeblocks.io", Version: "v1alpha1", Resource: "clusters"}
+var crdsClustersGVR = schema.GroupVersionResource{Group: "apps.kubeblocks.io", Version: "v1alpha1", Resource: "clusters"}
 
 // crdsConfig is the predecessor chart's kubeblocks-cluster entry, key for key in snake_case.
 const crdsConfig = `receivers:
@@ -68,7 +68,7 @@ service:
       exporters: [prometheus]
 `
 
-func createCluster(t *testing.T, c *k8stest.Cluster, name, ns, phase string) {
+func crdsCreateCluster(t *testing.T, c *k8stest.Cluster, name, ns, phase string) {
 	t.Helper()
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "Cluster",
@@ -76,7 +76,7 @@ func createCluster(t *testing.T, c *k8stest.Cluster, name, ns, phase string) {
 		"spec":     map[string]any{"clusterDefinitionRef": "apecloud-mysql", "clusterVersionRef": "ac-mysql-8.0.30"},
 		"status":   map[string]any{"phase": phase},
 	}}
-	_, err := c.Dynamic.Resource(clustersGVR).Namespace(ns).Create(context.Background(), obj, metav1.CreateOptions{})
+	_, err := c.Dynamic.Resource(crdsClustersGVR).Namespace(ns).Create(context.Background(), obj, metav1.CreateOptions{})
 	require.NoError(t, err)
 }
 
@@ -85,9 +85,9 @@ func TestCRDsPrometheusExporterServesPredecessorSeries(t *testing.T) {
 	require.NoError(t, c.InstallCRDs(crdsTestdata+"cluster.yaml"))
 	_, err := c.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	createCluster(t, c, "db-1", "ns", "Running")
-	createCluster(t, c, "db-2", "ns", "Running")
-	createCluster(t, c, "db-3", "ns", "Creating")
+	crdsCreateCluster(t, c, "db-1", "ns", "Running")
+	crdsCreateCluster(t, c, "db-2", "ns", "Running")
+	crdsCreateCluster(t, c, "db-3", "ns", "Creating")
 
 	port := otelcoltest.FreePort(t)
 	col := otelcoltest.Start(t, writeConfig(t, fmt.Sprintf(crdsConfig, c.Kubeconfig, port)))
