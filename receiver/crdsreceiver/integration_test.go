@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -74,6 +75,12 @@ type started struct {
 func startReceiver(t *testing.T, cfg *Config) started {
 	t.Helper()
 	return startReceiverOn(t, cfg, componenttest.NewNopHost())
+}
+
+func settingsForBench() receiver.Settings {
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewID(metadata.Type)
+	return set
 }
 
 func startReceiverOn(t *testing.T, cfg *Config, base component.Host) started {

@@ -120,7 +120,7 @@ func installCRDs(t *testing.T, c *k8stest.Cluster, files ...string) {
 	require.NoError(t, c.InstallCRDs(paths...))
 }
 
-func createNamespaces(t *testing.T, c *k8stest.Cluster, names ...string) {
+func createNamespaces(t testing.TB, c *k8stest.Cluster, names ...string) {
 	t.Helper()
 	nsGVR := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	for _, n := range names {
