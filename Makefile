@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -ty
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds
 
 all: build
 
@@ -83,6 +83,19 @@ bench: envtest-assets
 # database receiver: one cycle over 1,000 databases discovered from Secrets (docs/benchmarks.md).
 bench-database: envtest-assets services
 	cd receiver/databasereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCycle1000Databases -benchtime 1x -count 1 -timeout 30m .
+# Short fuzz runs of the crds receiver's path and value parsers (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz-crds:
+	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/fieldpath
+	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/value
+
+# The crds receiver on N (default 50,000) custom objects; KSM_BIN=... also measures
+# kube-state-metrics on the same objects; EXPORTER=prometheus_state picks the exporter.
+BENCH_N  ?= 50000
+EXPORTER ?= prometheus
+bench-crds: envtest-assets build
+	@cd test && go build -o $(CURDIR)/bin/crdsbench ./cmd/crdsbench
+	KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" bin/crdsbench -binary $(CURDIR)/$(BINARY) -n $(BENCH_N) -exporter $(EXPORTER) $${KSM_BIN:+-ksm $$KSM_BIN}
 
 clean:
 	rm -rf bin distribution/_build
