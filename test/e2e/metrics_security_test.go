@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -21,6 +23,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
 
 	"github.com/labring/otelcol-sealos/test/k8stest"
 	"github.com/labring/otelcol-sealos/test/otelcoltest"
@@ -233,4 +242,57 @@ func (ca *testCA) client() *http.Client {
 			TLSClientConfig:   &tls.Config{RootCAs: ca.pool, MinVersion: tls.VersionTLS12},
 		},
 	}
+}
+
+// TestMetricsAuthManifestGrantsWhatTheExtensionNeeds applies deploy/kubernetes/optional/metrics-auth.yaml
+// and asks the API server whether the collector may create TokenReviews and SubjectAccessReviews,
+// and whether the example scraper may get /metrics (and nothing else).
+func TestMetricsAuthManifestGrantsWhatTheExtensionNeeds(t *testing.T) {
+	c := k8stest.StartT(t)
+	ctx := t.Context()
+	disco, err := discovery.NewDiscoveryClientForConfig(c.Config)
+	require.NoError(t, err)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disco))
+	for _, file := range []string{"namespace.yaml", "rbac.yaml", filepath.Join("optional", "metrics-auth.yaml")} {
+		raw, err := os.ReadFile(repoPath("deploy", "kubernetes", file))
+		require.NoError(t, err)
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+		for {
+			obj := &unstructured.Unstructured{}
+			if err := dec.Decode(&obj.Object); errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err, file)
+			if len(obj.Object) == 0 {
+				continue
+			}
+			gvk := obj.GroupVersionKind()
+			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			require.NoError(t, err, "%s: %s", file, gvk)
+			_, err = c.Dynamic.Resource(m.Resource).Namespace(obj.GetNamespace()).Create(ctx, obj, metav1.CreateOptions{FieldValidation: "Strict"})
+			require.NoError(t, err, "%s: %s %s", file, gvk.Kind, obj.GetName())
+		}
+	}
+
+	allowed := func(user string, attrs authorizationv1.SubjectAccessReviewSpec) bool {
+		attrs.User = user
+		attrs.Groups = []string{"system:serviceaccounts", "system:authenticated"}
+		sar, err := c.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: attrs}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		return sar.Status.Allowed
+	}
+	create := func(group, resource string) authorizationv1.SubjectAccessReviewSpec {
+		return authorizationv1.SubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "create", Group: group, Resource: resource}}
+	}
+	get := func(path string) authorizationv1.SubjectAccessReviewSpec {
+		return authorizationv1.SubjectAccessReviewSpec{NonResourceAttributes: &authorizationv1.NonResourceAttributes{Verb: "get", Path: path}}
+	}
+	collector, scraper := "system:serviceaccount:otelcol-sealos:otelcol-sealos", "system:serviceaccount:monitoring:prometheus-k8s"
+	assert.Eventually(t, func() bool {
+		return allowed(collector, create("authentication.k8s.io", "tokenreviews")) &&
+			allowed(collector, create("authorization.k8s.io", "subjectaccessreviews")) &&
+			allowed(scraper, get("/metrics"))
+	}, 10*time.Second, 100*time.Millisecond, "the manifest grants the collector reviews and the scraper /metrics")
+	assert.False(t, allowed(scraper, get("/federate")), "the scraper gets /metrics only")
+	assert.False(t, allowed("system:serviceaccount:monitoring:other", get("/metrics")), "only the bound scraper")
 }
