@@ -41,7 +41,7 @@ type rbacFixture struct {
 	nobodyToken string
 }
 
-func newRBACFixture(t *testing.T) *rbacFixture {
+func newRBACFixture(t testing.TB) *rbacFixture {
 	t.Helper()
 	cluster := k8stest.StartT(t)
 	ctx := t.Context()
@@ -57,10 +57,16 @@ func newRBACFixture(t *testing.T) *rbacFixture {
 
 // startExtension starts the extension against the fixture's API server with clock as the
 // cache clock; logs are observed at debug level.
-func (f *rbacFixture) startExtension(t *testing.T, clock *fakeClock) (*rbacAuth, *observer.ObservedLogs) {
+func (f *rbacFixture) startExtension(t testing.TB, clock *fakeClock) (*rbacAuth, *observer.ObservedLogs) {
+	t.Helper()
+	return f.startExtensionWith(t, clock, func(*Config) {})
+}
+
+func (f *rbacFixture) startExtensionWith(t testing.TB, clock *fakeClock, configure func(*Config)) (*rbacAuth, *observer.ObservedLogs) {
 	t.Helper()
 	cfg := createDefaultConfig()
 	cfg.APIConfig = k8sconfig.APIConfig{AuthType: k8sconfig.AuthTypeKubeConfig, KubeConfigPath: f.cluster.Kubeconfig}
+	configure(cfg)
 	core, logs := observer.New(zapcore.DebugLevel)
 	set := extensiontest.NewNopSettings(metadata.Type)
 	set.Logger = zap.New(core)
