@@ -122,8 +122,10 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i, t := range c.Targets {
-		if err := t.validate(); err != nil {
-			errs = append(errs, fmt.Errorf("targets[%d] (%q): %w", i, t.Endpoint, err))
+		if targetErrs := t.validate(); len(targetErrs) > 0 {
+			for _, err := range targetErrs {
+				errs = append(errs, fmt.Errorf("targets[%d] (%q): %w", i, t.Endpoint, err))
+			}
 			continue
 		}
 		key := strings.TrimSpace(t.Endpoint)
@@ -135,7 +137,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (t Target) validate() error {
+func (t Target) validate() []error {
 	var errs []error
 	if _, _, err := parseEndpoint(t.Endpoint); err != nil {
 		errs = append(errs, fmt.Errorf("endpoint: %w", err))
@@ -151,7 +153,7 @@ func (t Target) validate() error {
 			errs = append(errs, fmt.Errorf("expected_status_codes: %d is not an HTTP status (100-599)", code))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // parseEndpoint splits host[:port] (IPv6 as [addr]:port or a bare address), rejecting URLs.

@@ -11,14 +11,22 @@ import (
 // keeps few targets half done and its goroutines are the pool, whatever the number of targets.
 func (s *domainSource) runChecks(ctx context.Context) []targetResult {
 	results := make([]targetResult, len(s.targets))
-	q := &workQueue{resolveNext: func(i int) []func() { return s.resolveTarget(ctx, s.targets[i], &results[i]) }, targets: len(s.targets)}
+	runQueue(s.cfg.MaxConcurrentChecks, len(s.targets), func(i int) []func() {
+		return s.resolveTarget(ctx, s.targets[i], &results[i])
+	})
+	return results
+}
+
+// runQueue runs resolve(i) for every target i and every job it returns on a pool of workers,
+// returning when all are done.
+func runQueue(workers, targets int, resolve func(i int) []func()) {
+	q := &workQueue{resolveNext: resolve, targets: targets}
 	q.cond = sync.NewCond(&q.mu)
 	var wg sync.WaitGroup
-	for range s.cfg.MaxConcurrentChecks {
+	for range workers {
 		wg.Go(q.work)
 	}
 	wg.Wait()
-	return results
 }
 
 // workQueue hands out jobs: queued address checks first, then the next target to resolve.

@@ -71,11 +71,18 @@ func (s *domainSource) Start(context.Context, component.Host) error {
 	return nil
 }
 
-// dnsServerResolver asks server (host:port) instead of the system's name servers.
+// dnsServerResolver asks server (host:port) instead of the system's name servers. A lookup whose
+// caller gave up is cancelled but would otherwise keep its socket until the resolver's own per-try
+// timeout (5s): closing the socket on cancel frees it at once.
 func dnsServerResolver(server string) *net.Resolver {
 	d := &net.Dialer{}
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, network, server)
+		conn, err := d.DialContext(ctx, network, server)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, func() { _ = conn.Close() })
+		return conn, nil
 	}}
 }
 

@@ -99,6 +99,18 @@ func testMux(redirectTo string, release <-chan struct{}) http.Handler {
 // serveTLS serves handler with cert on every addr (ip:port); stopped when the test ends.
 func serveTLS(t testing.TB, cert tls.Certificate, handler http.Handler, addrs ...string) {
 	t.Helper()
+	var listeners []net.Listener
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		require.NoError(t, err)
+		listeners = append(listeners, l)
+	}
+	serveTLSOn(t, cert, handler, listeners...)
+}
+
+// serveTLSOn serves handler with cert on listeners; stopped when the test ends.
+func serveTLSOn(t testing.TB, cert tls.Certificate, handler http.Handler, listeners ...net.Listener) {
+	t.Helper()
 	srv := &http.Server{
 		Handler:           handler,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
@@ -106,9 +118,7 @@ func serveTLS(t testing.TB, cert tls.Certificate, handler http.Handler, addrs ..
 		ErrorLog:          log.New(io.Discard, "", 0), // handshake failures are the point of most servers
 	}
 	var wg sync.WaitGroup
-	for _, addr := range addrs {
-		l, err := net.Listen("tcp", addr)
-		require.NoError(t, err)
+	for _, l := range listeners {
 		wg.Go(func() { _ = srv.ServeTLS(l, "", "") })
 	}
 	t.Cleanup(func() {
