@@ -36,6 +36,7 @@ type httpResult struct {
 type certResult struct {
 	reason string
 	leaf   *x509.Certificate // nil when no certificate was read
+	took   time.Duration     // connect, handshake and verification
 }
 
 // healthy: every enabled check passed.
@@ -57,7 +58,11 @@ func (s *domainSource) resolveTarget(ctx context.Context, t *target, r *targetRe
 		ip := &r.ips[i]
 		ip.addr = a
 		if s.cfg.IncludeCertCheck {
-			jobs = append(jobs, func() { ip.cert = s.checkCert(ctx, t, a) })
+			jobs = append(jobs, func() {
+				began := time.Now()
+				ip.cert = s.checkCert(ctx, t, a)
+				ip.cert.took = time.Since(began)
+			})
 		}
 		if s.cfg.IncludeHTTPCheck {
 			jobs = append(jobs, func() { ip.http = s.checkHTTP(ctx, t, a) })
