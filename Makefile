@@ -77,3 +77,7 @@ bench: envtest-assets
 
 clean:
 	rm -rf bin distribution/_build
+
+.PHONY: bench-domain
+bench-domain:
+	cd receiver/domainreceiver && go test -run '^$$' -bench BenchmarkCycle1000Targets3IPs -benchtime 3x -count 3 -timeout 30m .
