@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,8 +45,8 @@ func (r *ipResult) healthy(cfg *Config) bool {
 	return (!cfg.IncludeHTTPCheck || r.http.reason == reasonNone) && (!cfg.IncludeCertCheck || r.cert.reason == reasonNone)
 }
 
-// resolveTarget looks the host up and returns one job per address and enabled check; each job
-// writes only its own field of r.
+// resolveTarget looks the host up and returns one job per address; each job writes only its
+// own element of r.ips.
 func (s *domainSource) resolveTarget(ctx context.Context, t *target, r *targetResult) []func() {
 	addrs, took, reason := s.resolve(ctx, t.host)
 	r.lookup, r.dnsReason = took, reason
@@ -57,18 +58,34 @@ func (s *domainSource) resolveTarget(ctx context.Context, t *target, r *targetRe
 	for i, a := range addrs {
 		ip := &r.ips[i]
 		ip.addr = a
-		if s.cfg.IncludeCertCheck {
-			jobs = append(jobs, func() {
-				began := time.Now()
-				ip.cert = s.checkCert(ctx, t, a)
-				ip.cert.took = time.Since(began)
-			})
-		}
-		if s.cfg.IncludeHTTPCheck {
-			jobs = append(jobs, func() { ip.http = s.checkHTTP(ctx, t, a) })
+		if s.cfg.IncludeCertCheck || s.cfg.IncludeHTTPCheck {
+			jobs = append(jobs, func() { ip.cert, ip.http = s.checkAddress(ctx, t, a) })
 		}
 	}
 	return jobs
+}
+
+// checkAddress runs both checks of one address over one TLS connection: the handshake (SNI =
+// host) reads and verifies the certificate, then the HTTPS request goes over that connection.
+// One handshake per address instead of two halves the cost for both sides; the outcome is the
+// same, since the request could not be made over a connection that fails verification.
+func (s *domainSource) checkAddress(ctx context.Context, t *target, ip netip.Addr) (certResult, httpResult) {
+	began := time.Now()
+	conn, cert := s.checkCert(ctx, t, ip)
+	cert.took = time.Since(began)
+	if !s.cfg.IncludeHTTPCheck {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		return cert, httpResult{}
+	}
+	if conn == nil || (cert.reason != reasonNone && !t.InsecureSkipVerify) {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		return cert, httpResult{reason: cert.reason}
+	}
+	return cert, s.checkHTTP(ctx, t, ip, conn, began)
 }
 
 // resolve returns the host's addresses of the enabled families. Both families are always asked
@@ -95,22 +112,23 @@ func (s *domainSource) resolve(ctx context.Context, host string) ([]netip.Addr, 
 	return addrs, took, reasonNone
 }
 
-// checkCert reads the leaf certificate the address serves for the host (SNI) and verifies it
-// itself, so that a certificate that fails verification is still read and its failure typed.
-func (s *domainSource) checkCert(ctx context.Context, t *target, ip netip.Addr) certResult {
+// checkCert connects to the address, shakes hands with SNI = host and verifies the leaf
+// certificate itself, so that a certificate that fails verification is still read and its
+// failure typed. The connection is returned open (nil when there is none) for the request.
+func (s *domainSource) checkCert(ctx context.Context, t *target, ip netip.Addr) (*tls.Conn, certResult) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	conf := &tls.Config{ServerName: t.host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // verified below
+	conf := &tls.Config{ServerName: t.host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}} //nolint:gosec // verified below
 	conn, err := s.dialTLS(ctx, netip.AddrPortFrom(ip, uint16(t.port)).String(), conf)
 	if err != nil {
-		return certResult{reason: reason(err, s.now())}
+		return nil, certResult{reason: reason(err, s.now())}
 	}
-	defer conn.Close()
 	chain := conn.ConnectionState().PeerCertificates
 	if len(chain) == 0 {
-		return certResult{reason: reasonTLSHandshake}
+		_ = conn.Close()
+		return nil, certResult{reason: reasonTLSHandshake}
 	}
-	return certResult{leaf: chain[0], reason: s.verify(t, chain)}
+	return conn, certResult{leaf: chain[0], reason: s.verify(t, chain)}
 }
 
 func (s *domainSource) verify(t *target, chain []*x509.Certificate) string {
@@ -129,12 +147,20 @@ func (s *domainSource) verify(t *target, chain []*x509.Certificate) string {
 	return reason(err, now)
 }
 
-// checkHTTP sends the target's request to the address, with the host's name in the URL, the Host
-// header and the SNI.
-func (s *domainSource) checkHTTP(ctx context.Context, t *target, ip netip.Addr) httpResult {
+// checkHTTP sends the target's request over conn (already connected to the address, SNI = host),
+// with the host's name in the URL and the Host header. Response time counts from began, before
+// the connection was made.
+func (s *domainSource) checkHTTP(ctx context.Context, t *target, ip netip.Addr, conn *tls.Conn, began time.Time) httpResult {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, pinnedAddr{}, ip), t.Method, t.url, http.NoBody)
+	pin := &pinned{addr: ip}
+	pin.conn.Store(conn)
+	defer func() {
+		if c := pin.conn.Swap(nil); c != nil {
+			_ = c.Close() // the request failed before dialling
+		}
+	}()
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, pinnedKey{}, pin), t.Method, t.url, http.NoBody)
 	if err != nil {
 		return httpResult{reason: reasonUnknown}
 	}
@@ -145,7 +171,6 @@ func (s *domainSource) checkHTTP(ctx context.Context, t *target, ip netip.Addr) 
 		}
 		req.Header.Set(k, string(v))
 	}
-	began := time.Now()
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return httpResult{reason: reason(err, s.now())}
@@ -166,8 +191,15 @@ func (t *target) statusHealthy(code int) bool {
 	return code >= 200 && code <= 499
 }
 
-// pinnedAddr is the request context key of the address the monitored host is dialled at.
-type pinnedAddr struct{}
+// pinnedKey is the request context key of the *pinned of the check.
+type pinnedKey struct{}
+
+// pinned is where the monitored host is dialled during one check: its first connection is the
+// one checkCert made, later ones (redirects back to the host) go to addr.
+type pinned struct {
+	addr netip.Addr
+	conn atomic.Pointer[tls.Conn]
+}
 
 // httpClient dials the monitored host at the address in the request context; any other host
 // (a redirect target) is resolved and dialled normally.
@@ -181,8 +213,11 @@ func (s *domainSource) httpClient(t *target) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			if ip, ok := ctx.Value(pinnedAddr{}).(netip.Addr); ok && strings.EqualFold(host, t.host) && port == strconv.Itoa(t.port) {
-				addr = netip.AddrPortFrom(ip, uint16(t.port)).String()
+			if pin, ok := ctx.Value(pinnedKey{}).(*pinned); ok && strings.EqualFold(host, t.host) && port == strconv.Itoa(t.port) {
+				if conn := pin.conn.Swap(nil); conn != nil {
+					return conn, nil
+				}
+				addr = netip.AddrPortFrom(pin.addr, uint16(t.port)).String()
 			}
 			return s.dialTLS(ctx, addr, &tls.Config{
 				ServerName: host, InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // the user's choice per target

@@ -69,7 +69,9 @@ func TestLoadConfigCustom(t *testing.T) {
 		},
 		{Endpoint: "www.example.com", FollowRedirects: true},
 	}
-	want.MetricsBuilderConfig = cfg.MetricsBuilderConfig
+	assert.False(t, cfg.Metrics.DomainCertInfo.Enabled)
+	assert.True(t, cfg.Metrics.DomainCertExpiry.Enabled)
+	want.MetricsBuilderConfig = cfg.MetricsBuilderConfig // carries unexported "set by user" flags
 	assert.Equal(t, want, cfg)
 }
 

@@ -23,8 +23,9 @@ import (
 // droppingListener closes the first drop connections it accepts, so handshakes fail until then.
 type droppingListener struct {
 	net.Listener
-	mu   sync.Mutex
-	drop int
+	mu       sync.Mutex
+	drop     int
+	accepted int
 }
 
 func (l *droppingListener) Accept() (net.Conn, error) {
@@ -34,6 +35,7 @@ func (l *droppingListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		l.mu.Lock()
+		l.accepted++
 		dropIt := l.drop > 0
 		l.drop--
 		l.mu.Unlock()
@@ -62,10 +64,32 @@ func TestDialRetriesRideOutDroppedConnections(t *testing.T) {
 			require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
 			addr := l.Addr().(*net.TCPAddr)
 			tg := s.newTarget(Target{Endpoint: addr.String(), InsecureSkipVerify: true})
-			got := s.checkCert(context.Background(), tg, addr.AddrPort().Addr())
+			conn, got := s.checkCert(context.Background(), tg, addr.AddrPort().Addr())
+			if conn != nil {
+				_ = conn.Close()
+			}
 			assert.Equal(t, tt.want, got.reason)
 		})
 	}
+}
+
+// Both checks of an address share one connection: one handshake per address and cycle.
+func TestBothChecksShareOneConnection(t *testing.T) {
+	ca := newCA(t, "Test Root CA")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	counting := &droppingListener{Listener: l}
+	serveTLSOn(t, ca.leaf(t, testNow.Add(-time.Hour), testNow.Add(time.Hour), "127.0.0.1"), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }), counting)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Targets = []Target{{Endpoint: l.Addr().String(), InsecureSkipVerify: true, FollowRedirects: true}}
+	md := collect(t, cfg)
+	counting.mu.Lock()
+	defer counting.mu.Unlock()
+	assert.Equal(t, 1, counting.accepted)
+	got := seriesOf(md)
+	assert.Equal(t, 1.0, got[`domain.status{check_type=cert,ip=127.0.0.1}`])
+	assert.Equal(t, 1.0, got[`domain.status{check_type=http,ip=127.0.0.1}`])
+	assert.Equal(t, 1.0, got[`domain.health{type=healthy_ips}`])
 }
 
 // hangingTarget serves a request that never answers on 127.0.0.1 and reports when it arrived.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
@@ -216,4 +218,37 @@ func TestConfiguredDNSServerIsAsked(t *testing.T) {
 	sc.dns.mu.Lock()
 	defer sc.dns.mu.Unlock()
 	require.Positive(t, sc.dns.queries["refused.test"], "the configured dns_server was not asked")
+}
+
+// seriesOf flattens md to "name{k=v,...}" → value, leaving out the domain attribute (the port
+// varies) and empty attribute values.
+func seriesOf(md pmetric.Metrics) map[string]float64 {
+	out := map[string]float64{}
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		sms := rms.At(i).ScopeMetrics()
+		for j := range sms.Len() {
+			ms := sms.At(j).Metrics()
+			for k := range ms.Len() {
+				dps := ms.At(k).Gauge().DataPoints()
+				for l := range dps.Len() {
+					dp := dps.At(l)
+					var labels []string
+					dp.Attributes().Range(func(key string, v pcommon.Value) bool {
+						if key != "domain" && v.Str() != "" {
+							labels = append(labels, key+"="+v.Str())
+						}
+						return true
+					})
+					sort.Strings(labels)
+					v := dp.DoubleValue()
+					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+						v = float64(dp.IntValue())
+					}
+					out[ms.At(k).Name()+"{"+strings.Join(labels, ",")+"}"] = v
+				}
+			}
+		}
+	}
+	return out
 }
