@@ -106,19 +106,19 @@ service:
 	ok := func(domain string) map[string]float64 {
 		return map[string]float64{
 			`sealos_domain_dns_status{domain="` + domain + `",error_type=""}`: 1,
-			`sealos_domain_health{domain="` + domain + `",type="resolve"}`:   1,
-			`sealos_domain_health{domain="` + domain + `",type="ip_count"}`:  1,
+			`sealos_domain_health{domain="` + domain + `",type="resolve"}`:    1,
+			`sealos_domain_health{domain="` + domain + `",type="ip_count"}`:   1,
 		}
 	}
 	want := map[string]float64{
-		`sealos_domain_health{domain="` + healthy + `",type="healthy_ips"}`:                                              1,
-		`sealos_domain_health{domain="` + healthy + `",type="unhealthy_ips"}`:                                            0,
-		`sealos_domain_status{check_type="http",domain="` + healthy + `",error_type="",ip="127.0.0.1"}`:                  1,
-		`sealos_domain_status{check_type="cert",domain="` + healthy + `",error_type="",ip="127.0.0.1"}`:                  1,
-		`sealos_domain_cert_not_after_timestamp_seconds{domain="` + healthy + `",ip="127.0.0.1"}`:                        float64(notAfter.Unix()),
+		`sealos_domain_health{domain="` + healthy + `",type="healthy_ips"}`:                                               1,
+		`sealos_domain_health{domain="` + healthy + `",type="unhealthy_ips"}`:                                             0,
+		`sealos_domain_status{check_type="http",domain="` + healthy + `",error_type="",ip="127.0.0.1"}`:                   1,
+		`sealos_domain_status{check_type="cert",domain="` + healthy + `",error_type="",ip="127.0.0.1"}`:                   1,
+		`sealos_domain_cert_not_after_timestamp_seconds{domain="` + healthy + `",ip="127.0.0.1"}`:                         float64(notAfter.Unix()),
 		`sealos_domain_cert_info{domain="` + healthy + `",ip="127.0.0.1",issuer="CN=E2E Root CA",subject="CN=localhost"}`: 1,
-		`sealos_domain_health{domain="` + refused + `",type="healthy_ips"}`:                                              0,
-		`sealos_domain_health{domain="` + refused + `",type="unhealthy_ips"}`:                                            1,
+		`sealos_domain_health{domain="` + refused + `",type="healthy_ips"}`:                                               0,
+		`sealos_domain_health{domain="` + refused + `",type="unhealthy_ips"}`:                                             1,
 		`sealos_domain_status{check_type="http",domain="` + refused + `",error_type="connection_refused",ip="127.0.0.1"}`: 0,
 		`sealos_domain_status{check_type="cert",domain="` + refused + `",error_type="connection_refused",ip="127.0.0.1"}`: 0,
 	}
