@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -ty
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain
 
 all: build
 
@@ -99,3 +99,6 @@ bench-crds: envtest-assets build
 
 clean:
 	rm -rf bin distribution/_build
+
+bench-domain:
+	cd receiver/domainreceiver && go test -run '^$$' -bench BenchmarkCycle1000Targets3IPs -benchtime 3x -count 3 -timeout 30m .

@@ -61,7 +61,7 @@ func run(binary, config string) error {
 	}()
 
 	// Each receiver's sample data; a new receiver adds its own function here.
-	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, createSampleDatabases} {
+	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases} {
 		if err := create(ctx, cluster); err != nil {
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
