@@ -11,9 +11,9 @@ BINARY           := bin/otelcol-sealos
 
 # Every Go module but the tools module and ocb's output.
 MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './internal/tools/*' -not -path './distribution/_build/*' -not -path './.tools/*')))
-METADATA := $(shell find receiver extension -name metadata.yaml 2>/dev/null)
+METADATA := $(shell find receiver extension exporter -name metadata.yaml 2>/dev/null)
 # What the binary is built from: a change here rebuilds it, nothing else does.
-BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
+BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exporter -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
 
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
@@ -66,7 +66,7 @@ generate:
 
 # CI: generated files must match metadata.yaml.
 check-generated: generate
-	@test -z "$$(git status --porcelain -- receiver extension deploy)" || { git status --porcelain -- receiver extension deploy; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- receiver extension exporter deploy)" || { git status --porcelain -- receiver extension exporter deploy; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 
 lint: $(GOLANGCI)
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
