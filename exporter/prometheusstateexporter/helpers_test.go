@@ -181,3 +181,5 @@ func selfMetric(t testing.TB, text, name, reason string) float64 {
 	t.Fatalf("self-metric %s{reason=%q} missing", name, reason)
 	return 0
 }
+
+func settings(f exporter.Factory) exporter.Settings { return exportertest.NewNopSettings(f.Type()) }
