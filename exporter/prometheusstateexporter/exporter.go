@@ -140,13 +140,12 @@ func (e *stateExporter) updateTargetInfo(res pcommon.Map, now int64) {
 		f.delete(old)
 	}
 	e.targetKeys[sig] = key
-	var body []byte
-	if s := f.series[key]; s != nil {
-		body = s.body // unchanged labels, value is always 1
-	} else {
-		body = sampleWriter{name: f.name, labels: key}.line(nil, "", "", 0, 1)
+	s := f.series[key]
+	body := sampleWriter{name: f.name, labels: []byte(key)}.line(nil, "", "", 0, 1)
+	if s != nil {
+		body = s.body // same labels, the value is always 1
 	}
-	f.put(key, body, 0, now, nil)
+	f.put(s, key, body, 0, now)
 }
 
 func (e *stateExporter) start(ctx context.Context, host component.Host) error {

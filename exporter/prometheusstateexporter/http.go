@@ -84,7 +84,7 @@ func acceptsGzip(header string) bool {
 func (e *stateExporter) selfMetrics() []byte {
 	b := familyHeader("prometheus_state_exporter_dropped_points_total", "Data points not exported, by reason (see the exporter README).", "counter")
 	for i, name := range reasonNames {
-		b = sampleWriter{name: "prometheus_state_exporter_dropped_points_total", labels: `reason="` + name + `"`}.line(b, "", "", 0, float64(e.dropped[i].Load()))
+		b = sampleWriter{name: "prometheus_state_exporter_dropped_points_total", labels: []byte(`reason="` + name + `"`)}.line(b, "", "", 0, float64(e.dropped[i].Load()))
 	}
 	b = append(b, familyHeader("prometheus_state_exporter_duplicate_series_total", "Series overwritten by another producer (resource or scope) with the same name and labels; the last write wins.", "counter")...)
 	b = sampleWriter{name: "prometheus_state_exporter_duplicate_series_total"}.line(b, "", "", 0, float64(e.duplicates.Load()))

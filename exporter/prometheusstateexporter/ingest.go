@@ -189,7 +189,7 @@ func (w *pointWriter) prepare(dp dataPoint) (s *series, ok, proceed bool) {
 }
 
 func (w *pointWriter) sampleWriter(dp dataPoint) sampleWriter {
-	sw := sampleWriter{name: w.f.name, labels: string(w.key)}
+	sw := sampleWriter{name: w.f.name, labels: w.key}
 	if w.e.cfg.SendTimestamps {
 		sw.timestamp = " " + strconv.FormatInt(int64(dp.Timestamp())/1e6, 10)
 	}
@@ -197,25 +197,28 @@ func (w *pointWriter) sampleWriter(dp dataPoint) sampleWriter {
 }
 
 // commit stores the rendered scratch buffer as the series' body, reusing the old body when
-// nothing changed (the common case for state metrics: a scrape then stays a copy).
-func (w *pointWriter) commit(dp dataPoint, s *series, update func(*series)) {
+// nothing changed (the common case for state metrics: a scrape then stays a copy). It returns
+// the stored series for the caller to record accumulation state.
+func (w *pointWriter) commit(dp dataPoint, s *series) *series {
 	body := w.scratch
 	if s != nil && bytes.Equal(s.body, body) {
 		body = s.body
 	} else {
 		body = slices.Clone(body)
 	}
-	if w.f.put(string(w.key), body, w.sc.origin, w.sc.now, func(s *series) {
-		s.ts = int64(dp.Timestamp())
-		s.start = int64(dp.StartTimestamp())
-		if update != nil {
-			update(s)
-		}
-	}) {
+	key := ""
+	if s == nil {
+		key = string(w.key) // a new series: the only time the key is allocated
+	}
+	s, dup := w.f.put(s, key, body, w.sc.origin, w.sc.now)
+	if dup {
 		w.e.duplicates.Add(1)
 		w.e.store.changed()
 	}
+	s.ts = int64(dp.Timestamp())
+	s.start = int64(dp.StartTimestamp())
 	w.stored++
+	return s
 }
 
 func (w *pointWriter) number(dp pmetric.NumberDataPoint, delta bool) bool {
@@ -237,7 +240,8 @@ func (w *pointWriter) number(dp pmetric.NumberDataPoint, delta bool) bool {
 		start = s.start
 	}
 	w.scratch = w.sampleWriter(dp).line(w.scratch[:0], "", "", 0, v)
-	w.commit(dp, s, func(s *series) { s.value, s.start = v, start })
+	s = w.commit(dp, s)
+	s.value, s.start = v, start
 	return true
 }
 
@@ -261,14 +265,12 @@ func (w *pointWriter) histogram(dp pmetric.HistogramDataPoint, delta bool) bool 
 		}
 	}
 	w.scratch = renderHistogram(w.scratch[:0], w.sampleWriter(dp), h)
-	w.commit(dp, s, func(s *series) {
-		s.start = start
-		if delta {
-			s.hist = h
-		} else {
-			s.hist = nil
-		}
-	})
+	s = w.commit(dp, s)
+	s.start = start
+	s.hist = nil
+	if delta {
+		s.hist = h
+	}
 	return true
 }
 
@@ -337,6 +339,6 @@ func (w *pointWriter) summary(dp pmetric.SummaryDataPoint) bool {
 	}
 	b = sw.line(b, "_sum", "", 0, dp.Sum())
 	w.scratch = sw.line(b, "_count", "", 0, float64(dp.Count()))
-	w.commit(dp, s, nil)
+	w.commit(dp, s)
 	return true
 }

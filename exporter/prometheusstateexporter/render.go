@@ -86,7 +86,7 @@ func appendLabels(b []byte, labels []labelPair) []byte {
 // key) and reused for every line (histogram buckets, _sum, _count).
 type sampleWriter struct {
 	name      string // family name
-	labels    string // `a="x",b="y"`, may be empty
+	labels    []byte // `a="x",b="y"`, may be empty
 	timestamp string // " 1234" when send_timestamps, else ""
 }
 
@@ -94,11 +94,11 @@ type sampleWriter struct {
 func (w sampleWriter) line(b []byte, suffix, extraName string, extraValue, value float64) []byte {
 	b = append(b, w.name...)
 	b = append(b, suffix...)
-	if w.labels != "" || extraName != "" {
+	if len(w.labels) > 0 || extraName != "" {
 		b = append(b, '{')
 		b = append(b, w.labels...)
 		if extraName != "" {
-			if w.labels != "" {
+			if len(w.labels) > 0 {
 				b = append(b, ',')
 			}
 			b = append(b, extraName...)

@@ -69,11 +69,10 @@ func (f *family) bytes() []byte {
 	return buf
 }
 
-// put stores a rendered series; the caller holds f.mu. It reports whether another producer's
-// series with the same label set was replaced.
-func (f *family) put(key string, body []byte, origin uint64, now int64, update func(*series)) (duplicate bool) {
-	s, ok := f.series[key]
-	if !ok {
+// put stores a rendered series (s is the existing one for key, or nil); the caller holds f.mu.
+// It reports whether another producer's series with the same label set was replaced.
+func (f *family) put(s *series, key string, body []byte, origin uint64, now int64) (_ *series, duplicate bool) {
+	if s == nil {
 		s = &series{}
 		f.series[key] = s
 		if now < f.minSeen || len(f.series) == 1 {
@@ -89,10 +88,7 @@ func (f *family) put(key string, body []byte, origin uint64, now int64, update f
 	s.body = body
 	s.origin = origin
 	s.seen = now
-	if update != nil {
-		update(s)
-	}
-	return duplicate
+	return s, duplicate
 }
 
 func (f *family) delete(key string) {
