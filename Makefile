@@ -77,3 +77,9 @@ bench: envtest-assets
 
 clean:
 	rm -rf bin distribution/_build
+
+# prometheus_state vs contrib prometheus exporter: the real binary fed over OTLP, one process per
+# exporter and size; prints the docs/benchmarks.md table (p50/p99 plain+gzip, RSS, ingest CPU).
+.PHONY: bench-exporter
+bench-exporter: build
+	cd test && go run ./cmd/exporterbench -binary $(CURDIR)/$(BINARY) -series 10000,50000,250000
