@@ -32,6 +32,7 @@ type options struct {
 	resourceToLabels bool
 	withScopeInfo    bool
 	sendTimestamps   bool
+	writeTimeout     time.Duration // confighttp's default is 30s; benchmarks raise it
 }
 
 // running is one started exporter and its /metrics URL.
@@ -72,6 +73,9 @@ func startOurs(t testing.TB, o options) *running {
 	cfg.ResourceToTelemetrySettings.Enabled = o.resourceToLabels
 	cfg.WithoutScopeInfo = !o.withScopeInfo
 	cfg.SendTimestamps = o.sendTimestamps
+	if o.writeTimeout > 0 {
+		cfg.WriteTimeout = o.writeTimeout
+	}
 	require.NoError(t, cfg.Validate())
 	return startExporter(t, f, cfg, endpoint)
 }
@@ -92,6 +96,9 @@ func startContrib(t testing.TB, o options) *running {
 	cfg.ResourceToTelemetrySettings.Enabled = o.resourceToLabels
 	cfg.WithoutScopeInfo = !o.withScopeInfo
 	cfg.SendTimestamps = o.sendTimestamps
+	if o.writeTimeout > 0 {
+		cfg.WriteTimeout = o.writeTimeout
+	}
 	require.NoError(t, cfg.Validate())
 	return startExporter(t, f, cfg, endpoint)
 }

@@ -35,7 +35,7 @@ func sideBySide(b *testing.B, name string, objects int) {
 	if name == "contrib" {
 		start = startContrib
 	}
-	r := start(b, options{namespace: "sealos"})
+	r := start(b, options{namespace: "sealos", writeTimeout: 10 * time.Minute})
 	cpu := cpuNow()
 	r.feed(b, first)
 	b.ReportMetric((cpuNow() - cpu).Seconds(), "ingest-first-cpu-s")

@@ -100,6 +100,7 @@ exporters:
     endpoint: %s
     namespace: sealos
     without_scope_info: true
+    write_timeout: 10m # confighttp's 30s default cuts off slow scrapes
 service:
   telemetry:
     metrics:
