@@ -11,14 +11,14 @@ BINARY           := bin/otelcol-sealos
 
 # Every Go module but the tools module and ocb's output.
 MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './internal/tools/*' -not -path './distribution/_build/*' -not -path './.tools/*')))
-METADATA := $(shell find receiver extension -name metadata.yaml 2>/dev/null)
+METADATA := $(shell find receiver extension exporter -name metadata.yaml 2>/dev/null)
 # What the binary is built from: a change here rebuilds it, nothing else does.
-BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
+BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exporter -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
 
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter
 
 all: build
 
@@ -71,7 +71,7 @@ generate:
 
 # CI: generated files must match metadata.yaml.
 check-generated: generate
-	@test -z "$$(git status --porcelain -- receiver extension deploy)" || { git status --porcelain -- receiver extension deploy; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- receiver extension exporter deploy)" || { git status --porcelain -- receiver extension exporter deploy; echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 
 lint: $(GOLANGCI)
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -102,3 +102,7 @@ clean:
 
 bench-domain:
 	cd receiver/domainreceiver && go test -run '^$$' -bench BenchmarkCycle1000Targets3IPs -benchtime 3x -count 3 -timeout 30m .
+# prometheus_state vs contrib prometheus exporter: the real binary fed over OTLP, one process per
+# exporter and size; prints the docs/benchmarks.md table (p50/p99 plain+gzip, RSS, ingest CPU).
+bench-exporter: build
+	cd test && go run ./cmd/exporterbench -binary $(CURDIR)/$(BINARY) -series 10000,50000,250000
