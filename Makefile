@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension -ty
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets generate check-generated lint bench clean tools
+.PHONY: all build test test-unit demo envtest-assets generate check-generated lint bench measure-failover clean tools
 
 all: build
 
@@ -74,6 +74,12 @@ lint: $(GOLANGCI)
 
 bench: envtest-assets
 	cd receiver/nodereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCollect5000Nodes -benchtime 20x -count 3 -timeout 30m .
+
+# Failover and reload figures of docs/benchmarks.md (ours vs contrib k8s_leader_elector, default
+# durations; ~15 min for 3 runs).
+measure-failover: envtest-assets build
+	cd test && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" \
+		OTELCOL_SEALOS_MEASURE_FAILOVER=$${RUNS:-3} go test -count=1 -timeout 90m -run TestMeasureFailover -v ./e2e/
 
 clean:
 	rm -rf bin distribution/_build
