@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter measure-failover
 
 all: build
 
@@ -96,6 +96,11 @@ EXPORTER ?= prometheus
 bench-crds: envtest-assets build
 	@cd test && go build -o $(CURDIR)/bin/crdsbench ./cmd/crdsbench
 	KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" bin/crdsbench -binary $(CURDIR)/$(BINARY) -n $(BENCH_N) -exporter $(EXPORTER) $${KSM_BIN:+-ksm $$KSM_BIN}
+# Failover and reload figures of docs/benchmarks.md (ours vs contrib k8s_leader_elector, default
+# durations; ~15 min for 3 runs).
+measure-failover: envtest-assets build
+	cd test && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" \
+		OTELCOL_SEALOS_MEASURE_FAILOVER=$${RUNS:-3} go test -count=1 -timeout 90m -run TestMeasureFailover -v ./e2e/
 
 clean:
 	rm -rf bin distribution/_build

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/labring/otelcol-sealos/internal/gatestatus"
 	"github.com/labring/otelcol-sealos/internal/leadergate"
 )
 
@@ -45,6 +47,7 @@ func NewMetrics(set receiver.Settings, opts Options, next consumer.Metrics, src 
 	r := &stateReceiver{
 		src:       src,
 		elector:   opts.Elector,
+		id:        set.ID,
 		collector: set.ID.String(),
 	}
 	r.gate = leadergate.New(src.Lead)
@@ -75,9 +78,17 @@ type stateReceiver struct {
 	src       Source
 	elector   *component.ID
 	gate      *leadergate.Gate
+	id        component.ID
 	collector string
 	// lastSuccess is only touched by scrape; the controller never overlaps cycles.
 	lastSuccess time.Time
+
+	// For the status extension: the host to report component status to, the last reported
+	// cycle outcome (reported on change only), and the gate's registration.
+	host       component.Host
+	reported   bool
+	lastReport string
+	unregister func()
 }
 
 func (r *stateReceiver) start(ctx context.Context, host component.Host) error {
@@ -90,12 +101,40 @@ func (r *stateReceiver) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	r.gate.Run(elector)
+	r.host = host
+	if r.elector != nil {
+		r.unregister = gatestatus.Register(r.id, gatestatus.Gate{Elector: *r.elector, Leading: r.gate.Leading})
+	}
 	return nil
 }
 
 func (r *stateReceiver) shutdown(ctx context.Context) error {
+	if r.unregister != nil {
+		r.unregister()
+	}
 	r.gate.Shutdown()
 	return r.src.Shutdown(ctx)
+}
+
+// reportCycle tells status watchers (the status extension) how the last cycle went: StatusOK
+// after a successful one, StatusRecoverableError with the error after a failed one; only changes.
+func (r *stateReceiver) reportCycle(err error) {
+	if r.host == nil {
+		return
+	}
+	report := ""
+	if err != nil {
+		report = err.Error()
+	}
+	if r.reported && r.lastReport == report {
+		return
+	}
+	r.reported, r.lastReport = true, report
+	if err != nil {
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+		return
+	}
+	componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
 }
 
 func (r *stateReceiver) scrape(ctx context.Context) (pmetric.Metrics, error) {
@@ -108,6 +147,7 @@ func (r *stateReceiver) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if md == (pmetric.Metrics{}) {
 		md = pmetric.NewMetrics()
 	}
+	r.reportCycle(err)
 	if err == nil {
 		r.lastSuccess = ended
 	}

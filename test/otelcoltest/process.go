@@ -50,7 +50,11 @@ func Start(t testing.TB, configPath string, args ...string) *Process {
 // Run runs the binary with args; the process is stopped when the test ends.
 func Run(t testing.TB, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Binary(t), args...)
+	return runCmd(t, exec.Command(Binary(t), args...))
+}
+
+func runCmd(t testing.TB, cmd *exec.Cmd) *Process {
+	t.Helper()
 	p := &Process{cmd: cmd, output: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,16 @@
+package leadergate
+
+// Observable is implemented by electors that can say who holds their lease (our leader_election
+// extension does; contrib's k8s_leader_elector does not). The status extension finds electors
+// through host.GetExtensions and asserts this interface.
+type Observable interface {
+	Elector
+	// Lease is "<namespace>/<name>" of the Lease object this elector campaigns for.
+	Lease() string
+	// Identity is this process's holder identity in that Lease.
+	Identity() string
+	// Holder is the identity last seen holding the Lease ("" when nobody holds it or not yet known).
+	Holder() string
+	// Leading reports whether this process holds the Lease now.
+	Leading() bool
+}
