@@ -63,7 +63,7 @@ func StartFerretDB(t testing.TB, user, password string) *FerretDB {
 	f := &FerretDB{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, User: user, Password: password, out: &syncBuffer{}, done: make(chan struct{})}
 	f.cmd = exec.Command(bin,
 		"--handler=sqlite", "--sqlite-url=file:"+dir+"/",
-		"--listen-addr="+f.Addr, "--debug-addr=127.0.0.1:0",
+		"--listen-addr="+f.Addr, "--debug-addr=127.0.0.1:0", "--state-dir="+dir,
 		"--test-enable-new-auth", "--setup-database=admin", "--setup-username="+user, "--setup-password="+password,
 		"--telemetry=disable", "--log-level=WARN")
 	f.cmd.Stdout, f.cmd.Stderr = f.out, f.out
