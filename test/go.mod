@@ -24,6 +24,8 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/go-version v1.9.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/josharian/intern v1.0.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/mailru/easyjson v0.7.7 // indirect
@@ -71,6 +73,7 @@ require (
 )
 
 require (
+	github.com/jackc/pgx/v5 v5.9.2
 	github.com/stretchr/testify v1.12.1
 	google.golang.org/grpc v1.81.1
 	sigs.k8s.io/yaml v1.6.0
