@@ -28,12 +28,12 @@ import (
 // sampleUsers covers every case the receiver tells apart.
 var sampleUsers = []ubt.User{
 	{ID: "u-alice", Balance: ubt.Amount(12_345_678_900), Deduction: ubt.Amount(345_678_900)}, // 12000
-	{ID: "u-bob", Balance: ubt.Amount(5_000_000)},                                           // NULL deduction: 5
-	{ID: "u-carol", Deduction: ubt.Amount(1_000_000)},                                       // NULL balance: no series
-	{ID: "u-dave", NoAccount: true},                                                         // no Account row: no series
-	{ID: "u-erin", Balance: ubt.Amount(1_234_567), Deduction: ubt.Amount(0)},                // 1.23 (rounded)
-	{ID: "u-frank", Balance: ubt.Amount(1_000_000), Deduction: ubt.Amount(3_500_000)},       // overdrawn: -2.5
-	{ID: "u-unconfigured", Balance: ubt.Amount(9_000_000)},                                  // in the DB, not configured
+	{ID: "u-bob", Balance: ubt.Amount(5_000_000)},                                            // NULL deduction: 5
+	{ID: "u-carol", Deduction: ubt.Amount(1_000_000)},                                        // NULL balance: no series
+	{ID: "u-dave", NoAccount: true},                                                          // no Account row: no series
+	{ID: "u-erin", Balance: ubt.Amount(1_234_567), Deduction: ubt.Amount(0)},                 // 1.23 (rounded)
+	{ID: "u-frank", Balance: ubt.Amount(1_000_000), Deduction: ubt.Amount(3_500_000)},        // overdrawn: -2.5
+	{ID: "u-unconfigured", Balance: ubt.Amount(9_000_000)},                                   // in the DB, not configured
 }
 
 func quota(v float64) *float64 { return &v }
@@ -101,14 +101,14 @@ func TestCollectSeries(t *testing.T) {
 		return `{level="` + level + `",owner="` + owner + `",region="` + region + `",type="` + typ + `",uid="` + uid + `",uuid="` + uuid + `"}`
 	}
 	assert.Equal(t, map[string]float64{
-		"userbalance.balance" + lbl("hzh", "uuid-a", "u-alice", "ops", "main", "P0"):  12000,
-		"userbalance.quota" + lbl("hzh", "uuid-a", "u-alice", "ops", "main", "P0"):    50000,
-		"userbalance.balance" + lbl("hzh", "uuid-b", "u-bob", "dev", "test", "P2"):    5,
-		"userbalance.balance" + lbl("bja", "uuid-e", "u-erin", "ops", "quota", "P1"):  1.23,
-		"userbalance.quota" + lbl("bja", "uuid-e", "u-erin", "ops", "quota", "P1"):    100,
-		"userbalance.balance" + lbl("bja", "uuid-f", "u-frank", "ops", "main", "P1"):  -2.5,
-		`userbalance.unreported_users{reason="not_found"}`:                            1,
-		`userbalance.unreported_users{reason="null_balance"}`:                         2,
+		"userbalance.balance" + lbl("hzh", "uuid-a", "u-alice", "ops", "main", "P0"): 12000,
+		"userbalance.quota" + lbl("hzh", "uuid-a", "u-alice", "ops", "main", "P0"):   50000,
+		"userbalance.balance" + lbl("hzh", "uuid-b", "u-bob", "dev", "test", "P2"):   5,
+		"userbalance.balance" + lbl("bja", "uuid-e", "u-erin", "ops", "quota", "P1"): 1.23,
+		"userbalance.quota" + lbl("bja", "uuid-e", "u-erin", "ops", "quota", "P1"):   100,
+		"userbalance.balance" + lbl("bja", "uuid-f", "u-frank", "ops", "main", "P1"): -2.5,
+		`userbalance.unreported_users{reason="not_found"}`:                           1,
+		`userbalance.unreported_users{reason="null_balance"}`:                        2,
 	}, series.Of(md))
 }
 
