@@ -163,4 +163,3 @@ func TestIntegrationLeaderGating(t *testing.T) {
 	require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= 3 }, waitFor, 20*time.Millisecond)
 	assert.Zero(t, sink.AllMetrics()[len(sink.AllMetrics())-1].DataPointCount(), "a replica that lost the lease still emits")
 }
-
