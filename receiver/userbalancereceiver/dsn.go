@@ -12,7 +12,8 @@ import (
 )
 
 // errUnparsableDSN never carries the DSN: pgx's own parse error quotes it.
-var errUnparsableDSN = errors.New("not a valid PostgreSQL connection string (URL or key=value; value withheld)")
+// Parsing also reads the files the DSN names (sslrootcert, sslcert, sslkey, passfile).
+var errUnparsableDSN = errors.New("not a valid PostgreSQL connection string (URL or key=value), or a file it names cannot be read (value withheld)")
 
 func checkDSN(dsn string) error {
 	if _, err := pgx.ParseConfig(dsn); err != nil {
