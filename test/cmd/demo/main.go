@@ -70,6 +70,10 @@ func run(binary, config string) error {
 		}
 	}
 
+	// Receivers reading local database servers; each may drop itself from the config.
+	config, userBalanceEnv, dropUserBalance := prepareUserBalance(ctx, config, dir)
+	defer dropUserBalance()
+
 	logPath := filepath.Join(os.TempDir(), "otelcol-sealos-demo.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -79,6 +83,7 @@ func run(binary, config string) error {
 	step("starting %s --config=%s (log: %s)", binary, config, logPath)
 	cmd := exec.Command(binary, "--config="+config)
 	cmd.Env = append(os.Environ(), "DEMO_KUBECONFIG="+cluster.Kubeconfig)
+	cmd.Env = append(cmd.Env, userBalanceEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return err
