@@ -113,7 +113,10 @@ func (p *provider) Retrieve(ctx context.Context, uri string, watcher confmap.Wat
 	content = p.contentToServe(ctx, path, content, onDisk)
 
 	p.mu.Lock()
-	p.notified = false
+	if len(p.watches) == 0 {
+		// A new resolve (the resolver closed every previous watch first): notifications may start again.
+		p.notified = false
+	}
 	p.mu.Unlock()
 
 	var opts []confmap.RetrievedOption

@@ -363,3 +363,20 @@ func TestDebounceFromEnvironment(t *testing.T) {
 	_, err = p.debounce()
 	require.ErrorContains(t, err, `OTELCOL_SEALOS_RELOAD_DEBOUNCE: want a positive duration such as 500ms or 3s, got "soon"`)
 }
+
+// Two files of one config change together: one reload, not two (the resolver's channel has one
+// slot, and a second send would block while the collector closes the watches).
+func TestTwoFilesChangingNotifyOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	write(t, a, "a: 1\n")
+	write(t, b, "b: 1\n")
+	p, _ := newTestProvider(t, a)
+	n := &notifications{}
+	retrieve(t, p, a, n)
+	retrieve(t, p, b, n)
+	write(t, a, "a: 2\n")
+	write(t, b, "b: 2\n")
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.Never(t, func() bool { return n.count() > 1 }, quiet, 10*time.Millisecond)
+}
