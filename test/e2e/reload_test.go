@@ -55,7 +55,7 @@ service:
 `, kubeconfig, nodeExtra, port)
 }
 
-const invalidNode = "    ignore_new_node_duration: -5m" // the node receiver's Validate rejects it
+const invalidNode = "    bogus_key: 1" // unknown key: the decoding of the node config rejects it
 
 // reloadRig is a running collector whose config file the test rewrites.
 type reloadRig struct {
@@ -139,7 +139,7 @@ func TestReloadOnFileChangeRejectsInvalidAndRecovers(t *testing.T) {
 	assert.Equal(t, applied, r.last[lastReloadOK])
 	assert.False(t, r.col.Exited())
 	assert.Equal(t, 1, strings.Count(r.col.Output(), rejectedLog), r.col.Output())
-	assert.Contains(t, r.col.Output(), "ignore_new_node_duration: must not be negative")
+	assert.Contains(t, r.col.Output(), "bogus_key")
 
 	// Fixing the file recovers.
 	writeInPlace(t, path, reloadConfig(c.Kubeconfig, port, "    report_all_conditions: false"))
@@ -203,7 +203,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	r.nodeSeriesAdvancing("the previous config runs again after the SIGHUP restart")
 	assert.Equal(t, 1.0, r.last[allConditionsSeries], "previous config: report_all_conditions: true")
 	assert.False(t, r.col.Exited())
-	assert.Contains(t, r.col.Output(), "ignore_new_node_duration: must not be negative")
+	assert.Contains(t, r.col.Output(), "bogus_key")
 }
 
 // OTELCOL_<PATH> beats the file, at start and after a reload.
