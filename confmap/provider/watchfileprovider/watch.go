@@ -66,7 +66,7 @@ func (w *watch) stop() {
 
 func (w *watch) run() {
 	defer close(w.done)
-	defer w.fsw.Close()
+	defer func() { _ = w.fsw.Close() }()
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
