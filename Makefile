@@ -13,7 +13,7 @@ BINARY           := bin/otelcol-sealos
 MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './internal/tools/*' -not -path './distribution/_build/*' -not -path './.tools/*')))
 METADATA := $(shell find receiver extension exporter -name metadata.yaml 2>/dev/null)
 # What the binary is built from: a change here rebuilds it, nothing else does.
-BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exporter -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
+BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exporter confmap -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -not -name '*_test.go' -not -path 'internal/tools/*' 2>/dev/null)
 
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
