@@ -75,7 +75,7 @@ check-generated: generate
 
 lint: $(GOLANGCI)
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@for m in $(MODULES); do echo ">> vet + golangci-lint $$m"; (cd $$m && go vet ./... && $(GOLANGCI) run --config $(CURDIR)/.golangci.yml ./...); done
+	@for m in $(MODULES); do echo ">> tidy + vet + golangci-lint $$m"; (cd $$m && go mod tidy -diff && go vet ./... && $(GOLANGCI) run --config $(CURDIR)/.golangci.yml ./...); done
 
 bench: envtest-assets
 	cd receiver/nodereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCollect5000Nodes -benchtime 20x -count 3 -timeout 30m .
