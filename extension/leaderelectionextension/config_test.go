@@ -44,7 +44,7 @@ func TestLoadConfigCustom(t *testing.T) {
 	cfg := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(cfg))
 	want := createDefaultConfig().(*Config)
-	want.APIConfig.AuthType = k8sconfig.AuthTypeKubeConfig
+	want.AuthType = k8sconfig.AuthTypeKubeConfig
 	want.KubeConfigPath = "/etc/kube/config"
 	want.LeaseName = "sealos-node"
 	want.LeaseNamespace = "monitoring"

@@ -43,7 +43,7 @@ func checkMySQL(ctx context.Context, t target, tlsConfig *tls.Config, timeout ti
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	return conn.(driver.Pinger).Ping(ctx)
 }
 
@@ -67,7 +67,7 @@ func checkPostgreSQL(ctx context.Context, t target, tlsConfig *tls.Config, timeo
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	return conn.Ping(ctx)
 }
 
@@ -121,7 +121,7 @@ func checkRedis(ctx context.Context, t target, tlsConfig *tls.Config, timeout ti
 		PoolSize: 1, MaxIdleConns: 0, MaxRetries: -1, TLSConfig: tlsConfig,
 		Protocol: 2, DisableIdentity: true, // plain AUTH + PING: works on every Redis since 2.x
 	})
-	defer client.Close()
+	defer func() { _ = client.Close() }()
 	if err := client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}

@@ -47,7 +47,7 @@ func TestLoadConfigCustom(t *testing.T) {
 	elector := component.MustNewIDWithName("k8s_leader_elector", "cluster")
 	want := createDefaultConfig().(*Config)
 	want.CollectionInterval = time.Minute
-	want.APIConfig.AuthType, want.APIConfig.KubeConfigPath = k8sconfig.AuthTypeKubeConfig, "/etc/kube/config"
+	want.AuthType, want.KubeConfigPath = k8sconfig.AuthTypeKubeConfig, "/etc/kube/config"
 	want.K8sLeaderElector = &elector
 	want.Namespaces = []string{"ns-a", "ns-b"}
 	want.Preflight = true

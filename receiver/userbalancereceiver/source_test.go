@@ -168,7 +168,7 @@ func TestCollectQueryTimesOut(t *testing.T) {
 
 	locker, err := pgxConnect(ctx, db.DSN)
 	require.NoError(t, err)
-	defer locker.Close(ctx)
+	defer func() { _ = locker.Close(ctx) }()
 	tx, err := locker.Begin(ctx)
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, `LOCK TABLE "Account" IN ACCESS EXCLUSIVE MODE`)

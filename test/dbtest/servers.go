@@ -196,7 +196,7 @@ func (m *MySQL) QueryInt(t testing.TB, query string) int64 {
 	if err != nil {
 		t.Fatalf("mysql %q: %v", query, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	cols, _ := rows.Columns()
 	vals := make([]sql.RawBytes, len(cols))
 	ptrs := make([]any, len(cols))

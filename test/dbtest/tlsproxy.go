@@ -48,13 +48,13 @@ func TLSProxy(t testing.TB, backend string) (addr, caFile string) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer c.Close()
+				defer func() { _ = c.Close() }()
 				b, err := net.DialTimeout("tcp", backend, 5*time.Second)
 				if err != nil {
 					return
 				}
 				track(b)
-				defer b.Close()
+				defer func() { _ = b.Close() }()
 				done := make(chan struct{}, 2)
 				go func() { _, _ = io.Copy(b, c); done <- struct{}{} }()
 				go func() { _, _ = io.Copy(c, b); done <- struct{}{} }()

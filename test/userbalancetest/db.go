@@ -94,7 +94,7 @@ func (d *Database) AddUsers(ctx context.Context, users ...User) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	for _, u := range users {
 		var uid string
 		if err := conn.QueryRow(ctx, `INSERT INTO "User" (id, name) VALUES ($1, $1) RETURNING uid::text`, u.ID).Scan(&uid); err != nil {
@@ -116,7 +116,7 @@ func (d *Database) SetBalance(ctx context.Context, id string, balance int64) err
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	_, err = conn.Exec(ctx, `UPDATE "Account" SET balance = $2 WHERE "userUid" = (SELECT uid FROM "User" WHERE id = $1)`, id, balance)
 	return err
 }
@@ -139,7 +139,7 @@ func Exec(ctx context.Context, dsn, sql string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	_, err = conn.Exec(ctx, sql)
 	return err
 }

@@ -74,7 +74,7 @@ func run(binary, exporter, ksm string, n, namespaces, workers int, interval time
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
+	defer func() { _ = cluster.Stop() }()
 	crdPath := filepath.Join(dir, "cluster-crd.yaml")
 	if err := os.WriteFile(crdPath, clusterCRD, 0o600); err != nil {
 		return err

@@ -143,7 +143,7 @@ service:
 	if err != nil {
 		return res, err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	client := pmetricotlp.NewGRPCClient(conn)
 	push := func(round int) (time.Duration, error) {
 		before := cpuTime(pid)

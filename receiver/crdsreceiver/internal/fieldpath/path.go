@@ -230,8 +230,8 @@ func (p *parser) quoted() (string, error) {
 	var b strings.Builder
 	for p.pos < len(p.s) {
 		c := p.s[p.pos]
-		switch {
-		case c == '\\':
+		switch c {
+		case '\\':
 			if p.pos+1 >= len(p.s) {
 				p.pos++
 				return "", p.fail("unterminated escape")
@@ -242,7 +242,7 @@ func (p *parser) quoted() (string, error) {
 			}
 			b.WriteByte(next)
 			p.pos += 2
-		case c == q:
+		case q:
 			p.pos++
 			return b.String(), nil
 		default:
