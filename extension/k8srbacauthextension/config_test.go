@@ -1,29 +1,19 @@
 package k8srbacauthextension
 
 import (
-	"path/filepath"
+	"github.com/labring/otelcol-sealos/test/configtest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
-	"github.com/labring/otelcol-sealos/extension/k8srbacauthextension/internal/metadata"
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
-	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
-	require.NoError(t, err)
-	cfg := NewFactory().CreateDefaultConfig()
-	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg.(*Config)
+	return configtest.Load[*Config](t, NewFactory(), name)
 }
 
 func TestConfigDefaults(t *testing.T) {

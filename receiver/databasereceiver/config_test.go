@@ -1,7 +1,7 @@
 package databasereceiver
 
 import (
-	"path/filepath"
+	"github.com/labring/otelcol-sealos/test/configtest"
 	"testing"
 	"time"
 
@@ -9,22 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configtls"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
-	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
-	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg
+	return configtest.Load[*Config](t, NewFactory(), name)
 }
 
 func TestLoadConfigDefaults(t *testing.T) {

@@ -3,7 +3,6 @@
 package dbtest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
 )
 
 // FerretDBVersion is the version test/services/build-ferretdb.sh builds.
@@ -42,7 +43,7 @@ type FerretDB struct {
 	Password string
 
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *otelcoltest.LockedBuffer
 	done chan struct{}
 	once sync.Once
 }
@@ -58,9 +59,9 @@ func StartFerretDB(t testing.TB, user, password string) *FerretDB {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("FerretDB binary %s missing: run test/services/build-ferretdb.sh (or set FERRETDB_BIN)", bin)
 	}
-	port := FreePort(t)
+	port := otelcoltest.FreePort(t)
 	dir := t.TempDir()
-	f := &FerretDB{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, User: user, Password: password, out: &syncBuffer{}, done: make(chan struct{})}
+	f := &FerretDB{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, User: user, Password: password, out: &otelcoltest.LockedBuffer{}, done: make(chan struct{})}
 	f.cmd = exec.Command(bin,
 		"--handler=sqlite", "--sqlite-url=file:"+dir+"/",
 		"--listen-addr="+f.Addr, "--debug-addr=127.0.0.1:0", "--state-dir="+dir,
@@ -103,19 +104,8 @@ func WaitListening(addr string, timeout time.Duration, exited <-chan struct{}) e
 	return fmt.Errorf("not listening after %s", timeout)
 }
 
-// FreePort is a loopback TCP port nobody listens on (right now).
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // ClosedPort is a loopback port that refuses connections.
-func ClosedPort(t testing.TB) int { return FreePort(t) }
+func ClosedPort(t testing.TB) int { return otelcoltest.FreePort(t) }
 
 // SilentServer accepts TCP connections and never answers (a hung server); it returns its port.
 func SilentServer(t testing.TB) int {
@@ -149,21 +139,4 @@ func SilentServer(t testing.TB) int {
 		}
 	})
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -36,7 +36,7 @@ func Binary(t testing.TB) string {
 // Process is a running collector.
 type Process struct {
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *LockedBuffer
 	done   chan struct{}
 	err    error
 }
@@ -55,7 +55,7 @@ func Run(t testing.TB, args ...string) *Process {
 
 func runCmd(t testing.TB, cmd *exec.Cmd) *Process {
 	t.Helper()
-	p := &Process{cmd: cmd, output: &lockedBuffer{}, done: make(chan struct{})}
+	p := &Process{cmd: cmd, output: &LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting collector: %v", err)
@@ -127,18 +127,19 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for a process writing while a test reads.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
