@@ -53,19 +53,6 @@ const crdsConfig = `receivers:
             name: kubeblocks_cluster_status
             help: kubeblocks cluster status
             path: status.phase
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-    namespace: sealos
-    without_scope_info: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [crds]
-      exporters: [prometheus]
 `
 
 func crdsCreateCluster(t *testing.T, c *k8stest.Cluster, name, ns, phase string) {
@@ -90,7 +77,7 @@ func TestCRDsPrometheusExporterServesPredecessorSeries(t *testing.T) {
 	crdsCreateCluster(t, c, "db-3", "ns", "Creating")
 
 	port := otelcoltest.FreePort(t)
-	col := otelcoltest.Start(t, writeConfig(t, fmt.Sprintf(crdsConfig, c.Kubeconfig, port)))
+	col := otelcoltest.Start(t, writeConfig(t, exportedThroughPrometheus(fmt.Sprintf(crdsConfig, c.Kubeconfig), port, 0, "crds")))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	info := func(name string) string {
 		return `sealos_kubeblocks_cluster_info{cluster_def="apecloud-mysql",cluster_version="ac-mysql-8.0.30",name="` + name + `",namespace="ns"}`

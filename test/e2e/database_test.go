@@ -51,26 +51,13 @@ func TestDatabaseReceiverThroughPrometheus(t *testing.T) {
 	databaseSecret(t, c, "ns-db", "mongo", map[string]string{"apps.kubeblocks.io/cluster-type": "mongodb"}, dbtest.Account{User: fe.User, Password: fe.Password}, fe.Addr)
 
 	port := otelcoltest.FreePort(t)
-	cfg := writeConfig(t, fmt.Sprintf(`receivers:
+	cfg := writeConfig(t, exportedThroughPrometheus(fmt.Sprintf(`receivers:
   database:
     auth_type: kubeConfig
     kubeconfig_path: %s
     collection_interval: 500ms
     check_timeout: 5s
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-    namespace: sealos
-    without_scope_info: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [database]
-      exporters: [prometheus]
-`, c.Kubeconfig, port))
+`, c.Kubeconfig), port, 0, "database"))
 	col := otelcoltest.Start(t, cfg)
 
 	conn := func(db, typ, errorType string) string {

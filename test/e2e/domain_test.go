@@ -77,7 +77,7 @@ func TestDomainReceiverThroughPrometheus(t *testing.T) {
 	healthy := "localhost:" + port
 	refused := fmt.Sprintf("127.0.0.1:%d", otelcoltest.FreePort(t))
 	promPort := otelcoltest.FreePort(t)
-	cfg := writeConfig(t, fmt.Sprintf(`receivers:
+	cfg := writeConfig(t, exportedThroughPrometheus(fmt.Sprintf(`receivers:
   domain:
     collection_interval: 200ms
     timeout: 5s
@@ -87,20 +87,7 @@ func TestDomainReceiverThroughPrometheus(t *testing.T) {
       - %s
       - endpoint: %s
         path: /healthz
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-    namespace: sealos
-    without_scope_info: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [domain]
-      exporters: [prometheus]
-`, caFile, healthy, refused, promPort))
+`, caFile, healthy, refused), promPort, 0, "domain"))
 	col := otelcoltest.Start(t, cfg)
 
 	ok := func(domain string) map[string]float64 {

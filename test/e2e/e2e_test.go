@@ -80,6 +80,30 @@ func prometheusName(otel string) string { return "sealos_" + strings.ReplaceAll(
 
 func otlpName(otel string) string { return otel }
 
+// exportedThroughPrometheus completes a config that has only its receivers: block: every receiver
+// in ids goes through the prometheus exporter on 127.0.0.1:port with the predecessor's names
+// (namespace sealos, no scope labels); expiration > 0 sets metric_expiration.
+func exportedThroughPrometheus(receivers string, port int, expiration time.Duration, ids ...string) string {
+	expire := ""
+	if expiration > 0 {
+		expire = "    metric_expiration: " + expiration.String() + "\n"
+	}
+	return receivers + fmt.Sprintf(`exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%d
+    namespace: sealos
+    without_scope_info: true
+%sservice:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [%s]
+      exporters: [prometheus]
+`, port, expire, strings.Join(ids, ", "))
+}
+
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")

@@ -29,7 +29,7 @@ const (
 // reloadConfig is the node receiver (no leader gating) plus the config_reload receiver, into the
 // Prometheus exporter; nodeExtra adds keys under receivers.node (indented by 4).
 func reloadConfig(kubeconfig string, port int, nodeExtra string) string {
-	return fmt.Sprintf(`receivers:
+	return exportedThroughPrometheus(fmt.Sprintf(`receivers:
   node:
     auth_type: kubeConfig
     kubeconfig_path: %s
@@ -39,20 +39,7 @@ func reloadConfig(kubeconfig string, port int, nodeExtra string) string {
 %s
   config_reload:
     collection_interval: 200ms
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-    namespace: sealos
-    without_scope_info: true
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [node, config_reload]
-      exporters: [prometheus]
-`, kubeconfig, nodeExtra, port)
+`, kubeconfig, nodeExtra), port, 0, "node", "config_reload")
 }
 
 const invalidNode = "    bogus_key: 1" // unknown key: the decoding of the node config rejects it

@@ -26,7 +26,7 @@ func TestUserBalanceThroughPrometheus(t *testing.T) {
 	)
 	t.Setenv("E2E_USERBALANCE_DSN", db.DSN)
 	port := otelcoltest.FreePort(t)
-	cfg := writeConfig(t, fmt.Sprintf(`receivers:
+	cfg := writeConfig(t, exportedThroughPrometheus(`receivers:
   userbalance:
     dsn_env: E2E_USERBALANCE_DSN
     collection_interval: 200ms
@@ -36,21 +36,7 @@ func TestUserBalanceThroughPrometheus(t *testing.T) {
       - {region: hzh, uuid: uuid-ci, uid: u-ci, owner: ci, type: quota, level: P2, quota: 10}
       - {region: hzh, uuid: uuid-null, uid: u-null, owner: ci, type: main, level: P2}
       - {region: hzh, uuid: uuid-gone, uid: u-gone, owner: ci, type: main, level: P2}
-exporters:
-  prometheus:
-    endpoint: 127.0.0.1:%d
-    namespace: sealos
-    without_scope_info: true
-    metric_expiration: 2s
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    metrics:
-      receivers: [userbalance]
-      exporters: [prometheus]
-`, port))
+`, port, 2*time.Second, "userbalance"))
 	col := otelcoltest.Start(t, cfg)
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 
