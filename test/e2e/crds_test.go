@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,62 @@ service:
 	assert.NotZero(t, code)
 	assert.Contains(t, col.Output(), `crds[0].metrics[0].labels.name: label "name" is defined twice`)
 	assert.Contains(t, col.Output(), "crds[0].metrics[1].path: unterminated '['")
+}
+
+// The resource list is configuration: editing the file swaps the watched resources without a
+// restart (the watching file provider reloads; the receiver starts over with the new list).
+func TestCRDsResourceListChangesOnReload(t *testing.T) {
+	t.Setenv("OTELCOL_SEALOS_RELOAD_DEBOUNCE", "300ms")
+	c := k8stest.StartT(t)
+	require.NoError(t, c.InstallCRDs(crdsTestdata+"cluster.yaml", crdsTestdata+"backup.yaml"))
+	_, err := c.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	crdsCreateCluster(t, c, "db-1", "ns", "Running")
+	backups := schema.GroupVersionResource{Group: "dataprotection.kubeblocks.io", Version: "v1alpha1", Resource: "backups"}
+	_, err = c.Dynamic.Resource(backups).Namespace("ns").Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "dataprotection.kubeblocks.io/v1alpha1", "kind": "Backup",
+		"metadata": map[string]any{"name": "bk-1", "namespace": "ns"},
+		"status":   map[string]any{"phase": "Completed"},
+	}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	port := otelcoltest.FreePort(t)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	write := func(receivers string) {
+		writeInPlace(t, path, exportedThroughPrometheus(receivers, port, 2*time.Second, "crds"))
+	}
+	write(fmt.Sprintf(crdsConfig, c.Kubeconfig))
+	col := otelcoltest.Start(t, path)
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	clusterInfo := `sealos_kubeblocks_cluster_info{cluster_def="apecloud-mysql",cluster_version="ac-mysql-8.0.30",name="db-1",namespace="ns"}`
+	backupStatus := `sealos_kubeblocks_backup_status{name="bk-1",namespace="ns",state="Completed"}`
+	await := func(what string, cond func(map[string]float64) bool) {
+		t.Helper()
+		var last map[string]float64
+		ok := assert.Eventually(t, func() bool {
+			all, err := otelcoltest.Scrape(url)
+			last = series.WithPrefix(all, "sealos_kubeblocks_")
+			return err == nil && cond(all)
+		}, waitFor, 200*time.Millisecond)
+		require.True(t, ok, "%s; series: %v; collector exited: %v\n%s", what, last, col.Exited(), col.Output())
+	}
+	await("clusters exported", func(all map[string]float64) bool { return all[clusterInfo] == 1 })
+
+	write(fmt.Sprintf(`receivers:
+  crds:
+    auth_type: kubeConfig
+    kubeconfig_path: %s
+    collection_interval: 200ms
+    crds:
+      - name: kubeblocks-backup
+        gvr: {group: dataprotection.kubeblocks.io, version: v1alpha1, resource: backups}
+        common_labels: {name: metadata.name, namespace: metadata.namespace}
+        metrics:
+          - {type: string_state, name: kubeblocks_backup_status, help: backup phase, path: status.phase}
+`, c.Kubeconfig))
+	await("backups exported and clusters gone after the reload", func(all map[string]float64) bool {
+		_, clusters := all[clusterInfo]
+		return all[backupStatus] == 1 && !clusters
+	})
+	assert.Contains(t, col.Output(), "Config updated, restart service", "the collector did not reload")
 }
