@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -58,48 +60,36 @@ func startExporter(t testing.TB, f exporter.Factory, cfg component.Config, endpo
 }
 
 // startOurs starts a prometheus_state exporter with o.
-func startOurs(t testing.TB, o options) *running {
-	f := NewFactory()
-	cfg := f.CreateDefaultConfig().(*Config)
-	endpoint := freeEndpoint(t)
-	cfg.NetAddr.Endpoint = endpoint
-	cfg.Namespace = o.namespace
-	if o.constLabels != nil {
-		cfg.ConstLabels = o.constLabels
-	}
-	if o.expiration > 0 {
-		cfg.MetricExpiration = o.expiration
-	}
-	cfg.ResourceToTelemetrySettings.Enabled = o.resourceToLabels
-	cfg.WithoutScopeInfo = !o.withScopeInfo
-	cfg.SendTimestamps = o.sendTimestamps
-	if o.writeTimeout > 0 {
-		cfg.WriteTimeout = o.writeTimeout
-	}
-	require.NoError(t, cfg.Validate())
-	return startExporter(t, f, cfg, endpoint)
-}
+func startOurs(t testing.TB, o options) *running { return startWith(t, NewFactory(), o) }
 
 // startContrib starts the contrib prometheus exporter v0.155.0 with o.
 func startContrib(t testing.TB, o options) *running {
-	f := prometheusexporter.NewFactory()
-	cfg := f.CreateDefaultConfig().(*prometheusexporter.Config)
+	return startWith(t, prometheusexporter.NewFactory(), o)
+}
+
+// startWith configures the exporter through its config keys, the same keys for both exporters (the
+// drop-in claim), and starts it on a free loopback port.
+func startWith(t testing.TB, f exporter.Factory, o options) *running {
 	endpoint := freeEndpoint(t)
-	cfg.NetAddr.Endpoint = endpoint
-	cfg.Namespace = o.namespace
+	keys := map[string]any{
+		"endpoint":                         endpoint,
+		"namespace":                        o.namespace,
+		"resource_to_telemetry_conversion": map[string]any{"enabled": o.resourceToLabels},
+		"without_scope_info":               !o.withScopeInfo,
+		"send_timestamps":                  o.sendTimestamps,
+	}
 	if o.constLabels != nil {
-		cfg.ConstLabels = o.constLabels
+		keys["const_labels"] = o.constLabels
 	}
 	if o.expiration > 0 {
-		cfg.MetricExpiration = o.expiration
+		keys["metric_expiration"] = o.expiration
 	}
-	cfg.ResourceToTelemetrySettings.Enabled = o.resourceToLabels
-	cfg.WithoutScopeInfo = !o.withScopeInfo
-	cfg.SendTimestamps = o.sendTimestamps
 	if o.writeTimeout > 0 {
-		cfg.WriteTimeout = o.writeTimeout
+		keys["write_timeout"] = o.writeTimeout
 	}
-	require.NoError(t, cfg.Validate())
+	cfg := f.CreateDefaultConfig()
+	require.NoError(t, confmap.NewFromStringMap(keys).Unmarshal(cfg))
+	require.NoError(t, xconfmap.Validate(cfg))
 	return startExporter(t, f, cfg, endpoint)
 }
 
