@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
@@ -103,12 +104,18 @@ func TestRecampaignsAfterLosingTheLease(t *testing.T) {
 
 	// Another identity steals the lease (as a replica that saw it expire during a network partition would).
 	leases := c.Client.CoordinationV1().Leases("default")
-	lease, err := leases.Get(context.Background(), "otelcol-sealos-it", metav1.GetOptions{})
-	require.NoError(t, err)
-	lease.Spec.HolderIdentity = ptr.To("thief")
-	lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-	lease.Spec.LeaseDurationSeconds = ptr.To(int32(testLease / time.Second))
-	_, err = leases.Update(context.Background(), lease, metav1.UpdateOptions{})
+	// The leader renews concurrently: retry the read-modify-write on conflict as any client would.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		lease, err := leases.Get(context.Background(), "otelcol-sealos-it", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		lease.Spec.HolderIdentity = ptr.To("thief")
+		lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		lease.Spec.LeaseDurationSeconds = ptr.To(int32(testLease / time.Second))
+		_, err = leases.Update(context.Background(), lease, metav1.UpdateOptions{})
+		return err
+	})
 	require.NoError(t, err)
 
 	require.Eventually(t, func() bool { return !e.Leading() }, waitFor, tick, "the elector should notice it lost the lease")
