@@ -2,12 +2,10 @@
 package k8sconfig
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -42,8 +40,9 @@ func NewDefaultAPIConfig() APIConfig {
 	return APIConfig{AuthType: AuthTypeServiceAccount, QPS: 20, Burst: 40}
 }
 
-// Validate reports bad settings, naming the offending key.
-func (c APIConfig) Validate() error {
+// Check reports bad settings, naming the offending key. It is not called Validate on purpose:
+// the collector's config walker would call it again for the embedded struct, under its Go name.
+func (c APIConfig) Check() []error {
 	var errs []error
 	switch c.AuthType {
 	case AuthTypeServiceAccount, AuthTypeNone:
@@ -63,7 +62,7 @@ func (c APIConfig) Validate() error {
 	if c.QPS > 0 && c.Burst == 0 {
 		errs = append(errs, errors.New("burst: must be set when qps is set"))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // RestConfig builds the client configuration; userAgent names the component in API server logs.
@@ -103,9 +102,10 @@ func (c APIConfig) RestConfig(userAgent string) (*rest.Config, error) {
 	return rc, nil
 }
 
-// Client builds a clientset and checks, within timeout, that the API server answers.
-// The error says which server and which settings were tried, never any credential.
-func (c APIConfig) Client(ctx context.Context, userAgent string, timeout time.Duration) (kubernetes.Interface, *rest.Config, error) {
+// Client builds a clientset without contacting the API server: one that is down now is a
+// recoverable condition for the informers to wait out, not a reason to fail a start. The error
+// says which settings were tried, never any credential.
+func (c APIConfig) Client(userAgent string) (kubernetes.Interface, *rest.Config, error) {
 	rc, err := c.RestConfig(userAgent)
 	if err != nil {
 		return nil, nil, err
@@ -114,18 +114,7 @@ func (c APIConfig) Client(ctx context.Context, userAgent string, timeout time.Du
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
 	}
-	if err := CheckReachable(ctx, client, timeout); err != nil {
-		return nil, nil, fmt.Errorf("kubernetes API server %s is not reachable (auth_type %q): %w", rc.Host, c.AuthType, err)
-	}
 	return client, rc, nil
-}
-
-// CheckReachable asks the API server for its version, bounded by timeout.
-func CheckReachable(ctx context.Context, client kubernetes.Interface, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	_, err := client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
-	return err
 }
 
 func describeKubeconfig(path string) string {

@@ -1,7 +1,6 @@
 package k8sconfig
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -13,10 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +32,7 @@ func TestDefaultAPIConfigIsValid(t *testing.T) {
 	assert.Equal(t, AuthTypeServiceAccount, cfg.AuthType)
 	assert.Positive(t, cfg.QPS)
 	assert.Positive(t, cfg.Burst)
-	assert.NoError(t, cfg.Validate())
+	assert.NoError(t, errors.Join(cfg.Check()...))
 }
 
 func TestValidate(t *testing.T) {
@@ -109,7 +106,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
+			err := errors.Join(tt.cfg.Check()...)
 			if len(tt.wantErr) == 0 {
 				assert.NoError(t, err)
 				return
@@ -176,7 +173,7 @@ func TestRestConfigKubeConfig(t *testing.T) {
 
 	t.Run("context selects the second cluster and user", func(t *testing.T) {
 		cfg := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path, Context: "second", QPS: 7.5, Burst: 15}
-		require.NoError(t, cfg.Validate())
+		require.NoError(t, errors.Join(cfg.Check()...))
 		rc, err := cfg.RestConfig(userAgent)
 		require.NoError(t, err)
 		assert.Equal(t, "https://second.example.com:7443", rc.Host)
@@ -318,28 +315,26 @@ func (s *apiServer) requests() (auth, agents []string) {
 	return append([]string(nil), s.auth...), append([]string(nil), s.agents...)
 }
 
-func TestClientReachable(t *testing.T) {
+func TestClientUsesTheSelectedContext(t *testing.T) {
 	api := &apiServer{}
 	srv := httptest.NewTLSServer(api)
 	defer srv.Close()
 	path := writeKubeconfig(t, "https://first.invalid:6443", srv.URL, srv)
 
 	cfg := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path, Context: "second", QPS: 5, Burst: 10}
-	client, rc, err := cfg.Client(context.Background(), userAgent, 5*time.Second)
+	client, rc, err := cfg.Client(userAgent)
 	require.NoError(t, err)
-	require.NotNil(t, client)
-	require.NotNil(t, rc)
 	assert.Equal(t, srv.URL, rc.Host)
+	auth, _ := api.requests()
+	assert.Empty(t, auth, "Client must not contact the server: one that is down at start is waited for")
 
-	auth, agents := api.requests()
-	require.NotEmpty(t, auth, "Client must check the server")
-	assert.Equal(t, "Bearer "+secretToken, auth[0], "the selected context's credentials are used")
-	assert.Equal(t, userAgent, agents[0])
-
-	// The returned clientset talks to the same server.
 	info, err := client.Discovery().ServerVersion()
 	require.NoError(t, err)
 	assert.Equal(t, "v1.35.4", info.GitVersion)
+	auth, agents := api.requests()
+	require.NotEmpty(t, auth)
+	assert.Equal(t, "Bearer "+secretToken, auth[0], "the selected context's credentials are used")
+	assert.Equal(t, userAgent, agents[0])
 }
 
 func TestClientNoneAgainstTLSServer(t *testing.T) {
@@ -354,100 +349,34 @@ func TestClientNoneAgainstTLSServer(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", host)
 	t.Setenv("KUBERNETES_SERVICE_PORT", port)
 
-	client, rc, err := APIConfig{AuthType: AuthTypeNone}.Client(context.Background(), userAgent, 5*time.Second)
+	client, rc, err := APIConfig{AuthType: AuthTypeNone}.Client(userAgent)
 	require.NoError(t, err)
-	require.NotNil(t, client)
 	assert.Equal(t, srv.URL, rc.Host)
+	_, err = client.Discovery().ServerVersion()
+	require.NoError(t, err)
 	auth, _ := api.requests()
 	require.NotEmpty(t, auth)
 	assert.Empty(t, auth[0])
 }
 
-func closedPortURL(t *testing.T) string {
-	t.Helper()
+func TestClientStartsWithTheServerDown(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := l.Addr().String()
+	server := "https://" + l.Addr().String()
 	require.NoError(t, l.Close())
-	return "https://" + addr
-}
-
-func TestClientUnreachable(t *testing.T) {
-	server := closedPortURL(t)
 	path := writeKubeconfig(t, "https://first.invalid:6443", server, nil)
 
-	cfg := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path, Context: "second", QPS: 5, Burst: 10}
-	rcWithToken, err := cfg.RestConfig(userAgent)
-	require.NoError(t, err)
-	require.Equal(t, secretToken, rcWithToken.BearerToken, "the token must be loaded for the leak check to mean anything")
-
-	client, rc, err := cfg.Client(context.Background(), userAgent, 5*time.Second)
+	client, rc, err := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path, Context: "second"}.Client(userAgent)
+	require.NoError(t, err, "a server that is down is a condition to wait out, not a start failure")
+	assert.Equal(t, server, rc.Host)
+	_, err = client.Discovery().ServerVersion()
 	require.Error(t, err)
-	assert.Nil(t, client)
-	assert.Nil(t, rc)
-	assert.ErrorContains(t, err, "not reachable")
-	assert.ErrorContains(t, err, server)
-	assert.ErrorContains(t, err, `"kubeConfig"`)
 	assert.NotContains(t, err.Error(), secretToken, "credentials must never leak into errors")
 }
 
-func TestClientRejected(t *testing.T) {
-	// A server that answers but refuses the credentials: the error names the server, not the token.
-	api := &apiServer{status: http.StatusUnauthorized}
-	srv := httptest.NewTLSServer(api)
-	defer srv.Close()
-	path := writeKubeconfig(t, "https://first.invalid:6443", srv.URL, srv)
-
-	cfg := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path, Context: "second"}
-	_, _, err := cfg.Client(context.Background(), userAgent, 5*time.Second)
-	require.Error(t, err)
-	assert.ErrorContains(t, err, srv.URL)
-	assert.NotContains(t, err.Error(), secretToken)
-	auth, _ := api.requests()
-	require.NotEmpty(t, auth, "the server should have been asked")
-	assert.Equal(t, "Bearer "+secretToken, auth[0])
-}
-
-func TestClientTimeout(t *testing.T) {
-	// A server that accepts the connection but never answers must not hang Client past timeout.
-	release := make(chan struct{})
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	defer srv.Close()
-	defer close(release) // runs before srv.Close, so no handler is left waiting
-	path := writeKubeconfig(t, srv.URL, "https://second.invalid:6443", srv)
-
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path}.Client(context.Background(), userAgent, 200*time.Millisecond)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		require.Error(t, err)
-		assert.ErrorContains(t, err, "not reachable")
-		assert.ErrorContains(t, err, srv.URL)
-		assert.True(t, errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "deadline") || strings.Contains(err.Error(), "Timeout"), "want a timeout, got %v", err)
-		assert.NotContains(t, err.Error(), firstToken)
-	case <-time.After(10 * time.Second):
-		t.Fatal("Client did not honour its timeout")
-	}
-}
-
-func TestCheckReachableHonoursCallerContext(t *testing.T) {
-	api := &apiServer{}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	path := writeKubeconfig(t, srv.URL, "https://second.invalid:6443", nil)
-	client, _, err := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: path}.Client(context.Background(), userAgent, 5*time.Second)
-	require.NoError(t, err)
-
-	require.NoError(t, CheckReachable(context.Background(), client, 5*time.Second))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	assert.ErrorIs(t, CheckReachable(ctx, client, 5*time.Second), context.Canceled)
+func TestClientBadKubeconfigFails(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	_, _, err := APIConfig{AuthType: AuthTypeKubeConfig, KubeConfigPath: missing}.Client(userAgent)
+	require.Error(t, err, "what a restart cannot fix fails at once")
+	assert.ErrorContains(t, err, missing)
 }

@@ -1,21 +1,20 @@
-// Package statereceiver is the lifecycle every otelcol-sealos receiver shares: a scraperhelper
-// controller that, each collection_interval, asks the receiver's Source for its metrics (only while
-// this replica leads, when leader-gated) and appends the framework self-metrics.
+// Package statereceiver is the lifecycle every otelcol-sealos receiver shares. Each cycle asks the
+// receiver's Source for the whole truth about its objects (only while this replica leads, when
+// leader-gated), appends the self-metrics, and marks every series the previous cycle had and this
+// one lacks as stale, so a series vanishes downstream as soon as the state stops producing it.
 package statereceiver
 
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/scraper"
-	"go.opentelemetry.io/collector/scraper/scrapererror"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/labring/otelcol-sealos/internal/gatestatus"
 	"github.com/labring/otelcol-sealos/internal/leadergate"
@@ -23,138 +22,103 @@ import (
 
 // Source is the part each receiver writes.
 type Source interface {
-	// Start does one-time setup (clients, validation against the environment). An error stops the
-	// collector from starting, so return one only for problems a restart will not fix.
+	// Start does one-time setup (clients, files). An error stops the collector, so return one only
+	// for what a restart cannot fix (a bad kubeconfig, an unreadable CA file); an unreachable API
+	// server or database is a failed cycle or a Term report, never a Start error.
 	Start(ctx context.Context, host component.Host) error
-	// Lead runs while this replica leads (always, without an elector): start informers here and
-	// return once ctx is done.
-	Lead(ctx context.Context)
-	// Collect returns this cycle's metrics. With an error, whatever metrics it returns are still
-	// emitted and the cycle counts as failed.
+	// Lead runs for one leadership term (the whole run, without an elector): start informers
+	// here, call term.Ready once their first list is in, and return once ctx is done.
+	Lead(ctx context.Context, term Term)
+	// Collect returns this cycle's metrics: every series the source's state has now, nothing from
+	// before. With an error, whatever it returns is still emitted and the cycle counts as failed.
+	// It must return soon after ctx is done (lease lost, shutdown, the cycle's timeout).
 	Collect(ctx context.Context) (pmetric.Metrics, error)
 	Shutdown(ctx context.Context) error
 }
 
-// Options are the shared settings a receiver's config carries.
-type Options struct {
-	Controller *scraperhelper.ControllerConfig
-	// Elector is the k8s_leader_elector config key; nil means not gated.
-	Elector *component.ID
+// Term is what a Source tells the framework during a leadership term. Calls after the term ended
+// are ignored.
+type Term interface {
+	// Ready says the state is known (the informers' first list is in): a cycle runs at once
+	// instead of at the next tick. Sources with nothing to wait for call it when Lead begins.
+	Ready()
+	// Report sets (err != nil) or clears (nil) a named problem, shown in the component status
+	// (and the status extension's /status) until cleared or the term ends.
+	Report(key string, err error)
 }
 
 // NewMetrics builds the receiver around src.
-func NewMetrics(set receiver.Settings, opts Options, next consumer.Metrics, src Source) (receiver.Metrics, error) {
+func NewMetrics(set receiver.Settings, cfg *Config, next consumer.Metrics, src Source) (receiver.Metrics, error) {
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, ReceiverCreateSettings: set})
+	if err != nil {
+		return nil, err
+	}
 	r := &stateReceiver{
+		cfg:       *cfg,
 		src:       src,
-		elector:   opts.Elector,
-		id:        set.ID,
+		set:       set,
+		next:      next,
+		obs:       obs,
 		collector: set.ID.String(),
+		stale:     newTracker(),
 	}
-	r.gate = leadergate.New(src.Lead)
-	s, err := scraper.NewMetrics(r.scrape, scraper.WithStart(r.start), scraper.WithShutdown(r.shutdown))
-	if err != nil {
-		return nil, err
-	}
-	controller, err := scraperhelper.NewMetricsController(opts.Controller, set, next, scraperhelper.AddMetricsScraper(set.ID.Type(), s))
-	if err != nil {
-		return nil, err
-	}
-	return &onceShutdown{Metrics: controller}, nil
-}
-
-// onceShutdown makes Shutdown idempotent: the scraperhelper controller panics on a second call.
-type onceShutdown struct {
-	receiver.Metrics
-	once sync.Once
-	err  error
-}
-
-func (o *onceShutdown) Shutdown(ctx context.Context) error {
-	o.once.Do(func() { o.err = o.Metrics.Shutdown(ctx) })
-	return o.err
+	r.gate = leadergate.New(r.term)
+	return r, nil
 }
 
 type stateReceiver struct {
+	cfg       Config
 	src       Source
-	elector   *component.ID
-	gate      *leadergate.Gate
-	id        component.ID
+	set       receiver.Settings
+	next      consumer.Metrics
+	obs       *receiverhelper.ObsReport
 	collector string
-	// lastSuccess is only touched by scrape; the controller never overlaps cycles.
-	lastSuccess time.Time
+	gate      *leadergate.Gate
+	status    statusReporter
 
-	// For the status extension: the host to report component status to, the last reported
-	// cycle outcome (reported on change only), and the gate's registration.
-	host       component.Host
-	reported   bool
-	lastReport string
-	unregister func()
+	// emitMu orders what reaches next: a cycle's output and the markers of a term's end never
+	// interleave, and a cycle whose term ended in the meantime is dropped under it.
+	emitMu sync.Mutex
+	stale  *tracker
+
+	closing     atomic.Bool // Shutdown began: a term's end emits no markers
+	startedAt   time.Time   // no cycle before startedAt + initial_delay
+	lastSuccess time.Time   // only touched by the cycle loop; terms never overlap
+
+	shutdownOnce sync.Once
+	unregister   func()
 }
 
-func (r *stateReceiver) start(ctx context.Context, host component.Host) error {
+func (r *stateReceiver) Start(ctx context.Context, host component.Host) error {
 	// A missing elector is a config mistake: report it before trying any outside system.
-	elector, err := leadergate.Find(host, r.elector)
+	elector, err := leadergate.Find(host, r.cfg.K8sLeaderElector)
 	if err != nil {
 		return err
 	}
 	if err := r.src.Start(ctx, host); err != nil {
 		return err
 	}
-	r.gate.Run(elector)
-	r.host = host
-	if r.elector != nil {
-		r.unregister = gatestatus.Register(r.id, gatestatus.Gate{Elector: *r.elector, Leading: r.gate.Leading})
+	r.status.host = host
+	r.startedAt = time.Now()
+	if id := r.cfg.K8sLeaderElector; id != nil {
+		r.unregister = gatestatus.Register(r.set.ID, gatestatus.Gate{Elector: *id, Leading: r.gate.Leading})
 	}
+	r.gate.Run(elector)
 	return nil
 }
 
-func (r *stateReceiver) shutdown(ctx context.Context) error {
-	if r.unregister != nil {
-		r.unregister()
-	}
-	r.gate.Shutdown()
-	return r.src.Shutdown(ctx)
-}
-
-// reportCycle tells status watchers (the status extension) how the last cycle went: StatusOK
-// after a successful one, StatusRecoverableError with the error after a failed one; only changes.
-func (r *stateReceiver) reportCycle(err error) {
-	if r.host == nil {
-		return
-	}
-	report := ""
-	if err != nil {
-		report = err.Error()
-	}
-	if r.reported && r.lastReport == report {
-		return
-	}
-	r.reported, r.lastReport = true, report
-	if err != nil {
-		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
-		return
-	}
-	componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
-}
-
-func (r *stateReceiver) scrape(ctx context.Context) (pmetric.Metrics, error) {
-	if !r.gate.Leading() {
-		return pmetric.NewMetrics(), nil
-	}
-	began := time.Now()
-	md, err := r.src.Collect(ctx)
-	ended := time.Now()
-	if md == (pmetric.Metrics{}) {
-		md = pmetric.NewMetrics()
-	}
-	r.reportCycle(err)
-	if err == nil {
-		r.lastSuccess = ended
-	}
-	appendSelfMetrics(md, cycle{collector: r.collector, at: ended, took: ended.Sub(began), ok: err == nil, lastSuccess: r.lastSuccess})
-	if err != nil {
-		// A partial-scrape error keeps md (with success=0) flowing; the controller logs err.
-		return md, scrapererror.NewPartialScrapeError(err, 0)
-	}
-	return md, nil
+// Shutdown cancels a running cycle, ends the term and shuts the source down. It is idempotent and
+// safe without Start.
+func (r *stateReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	r.shutdownOnce.Do(func() {
+		r.closing.Store(true)
+		r.status.stop()
+		if r.unregister != nil {
+			r.unregister()
+		}
+		r.gate.Shutdown()
+		err = r.src.Shutdown(ctx)
+	})
+	return err
 }

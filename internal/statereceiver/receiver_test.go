@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 	"go.uber.org/goleak"
 
 	"github.com/labring/otelcol-sealos/internal/leadergate/leadergatetest"
@@ -45,7 +44,9 @@ type testSource struct {
 	startErr    error
 	shutdownErr error
 	// collect returns the metrics of cycle n (1-based); nil means one gauge valued n.
-	collect func(n int) (pmetric.Metrics, error)
+	collect func(ctx context.Context, n int) (pmetric.Metrics, error)
+	// lead, when set, runs as Lead instead of calling term.Ready at once.
+	lead func(ctx context.Context, term Term)
 
 	mu        sync.Mutex
 	host      component.Host
@@ -60,6 +61,11 @@ func newTestSource() *testSource {
 	return &testSource{leadCtxs: make(chan context.Context, 16)}
 }
 
+// collectFunc adapts a per-cycle script that needs no context.
+func collectFunc(f func(n int) (pmetric.Metrics, error)) func(context.Context, int) (pmetric.Metrics, error) {
+	return func(_ context.Context, n int) (pmetric.Metrics, error) { return f(n) }
+}
+
 func (s *testSource) Start(_ context.Context, host component.Host) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -67,17 +73,22 @@ func (s *testSource) Start(_ context.Context, host component.Host) error {
 	return s.startErr
 }
 
-func (s *testSource) Lead(ctx context.Context) {
+func (s *testSource) Lead(ctx context.Context, term Term) {
 	s.leads.Add(1)
 	s.leadCtxs <- ctx
+	if s.lead != nil {
+		s.lead(ctx, term)
+	} else {
+		term.Ready()
+	}
 	<-ctx.Done()
 	s.leadDone.Add(1)
 }
 
-func (s *testSource) Collect(context.Context) (pmetric.Metrics, error) {
+func (s *testSource) Collect(ctx context.Context) (pmetric.Metrics, error) {
 	n := int(s.collects.Add(1))
 	if s.collect != nil {
-		return s.collect(n)
+		return s.collect(ctx, n)
 	}
 	return sourceMetrics(sourceMetric, n), nil
 }
@@ -112,8 +123,17 @@ type point struct {
 	value float64
 }
 
-// points returns every gauge data point of the named metric in md.
+// points returns every live gauge data point of the named metric in md (markers excluded).
 func points(md pmetric.Metrics, name string) []point {
+	return gaugePoints(md, name, false)
+}
+
+// markers returns the staleness markers of the named gauge in md.
+func markers(md pmetric.Metrics, name string) []point {
+	return gaugePoints(md, name, true)
+}
+
+func gaugePoints(md pmetric.Metrics, name string, stale bool) []point {
 	var out []point
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		sms := md.ResourceMetrics().At(i).ScopeMetrics()
@@ -127,6 +147,9 @@ func points(md pmetric.Metrics, name string) []point {
 				dps := m.Gauge().DataPoints()
 				for l := 0; l < dps.Len(); l++ {
 					dp := dps.At(l)
+					if dp.Flags().NoRecordedValue() != stale {
+						continue
+					}
 					v := dp.DoubleValue()
 					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
 						v = float64(dp.IntValue())
@@ -178,12 +201,15 @@ func hasSelfMetrics(md pmetric.Metrics) bool { return len(points(md, metricSucce
 
 func newReceiver(t *testing.T, src Source, elector *component.ID) (receiver.Metrics, *consumertest.MetricsSink, receiver.Settings) {
 	t.Helper()
-	cfg := scraperhelper.NewDefaultControllerConfig()
-	cfg.CollectionInterval = 10 * time.Millisecond
-	cfg.InitialDelay = 0
+	cfg := Config{CollectionInterval: 10 * time.Millisecond, K8sLeaderElector: elector}
+	return newReceiverWith(t, src, &cfg)
+}
+
+func newReceiverWith(t *testing.T, src Source, cfg *Config) (receiver.Metrics, *consumertest.MetricsSink, receiver.Settings) {
+	t.Helper()
 	set := receivertest.NewNopSettings(testType)
 	sink := new(consumertest.MetricsSink)
-	rcv, err := NewMetrics(set, Options{Controller: &cfg, Elector: elector}, sink, src)
+	rcv, err := NewMetrics(set, cfg, sink, src)
 	require.NoError(t, err)
 	return rcv, sink, set
 }
@@ -275,12 +301,12 @@ func TestNoElectorEmitsSourceAndSelfMetrics(t *testing.T) {
 func TestFailedCollectStillEmits(t *testing.T) {
 	collectErr := errors.New("list pods: forbidden")
 	src := newTestSource()
-	src.collect = func(n int) (pmetric.Metrics, error) {
+	src.collect = collectFunc(func(n int) (pmetric.Metrics, error) {
 		if n == 1 {
 			return sourceMetrics(sourceMetric, n), nil
 		}
 		return sourceMetrics(partialMetric, n), collectErr
-	}
+	})
 	rcv, sink, set := newReceiver(t, src, nil)
 	start(t, rcv, componenttest.NewNopHost())
 
@@ -292,6 +318,8 @@ func TestFailedCollectStillEmits(t *testing.T) {
 	// Wait for two failed cycles, so the second shows the state is not reset by a failure either.
 	failed, i := waitBatch(t, sink, okIndex+1, hasSelfMetrics)
 	failedAgain, _ := waitBatch(t, sink, i+1, hasSelfMetrics)
+	assert.Len(t, markers(failed, sourceMetric), 1, "a failed cycle is the whole truth too: what it lacks is marked stale")
+	assert.Empty(t, markers(failedAgain, sourceMetric), "a series is marked stale once")
 	for _, md := range []pmetric.Metrics{failed, failedAgain} {
 		partial := onePoint(t, md, partialMetric)
 		assert.Greater(t, partial.value, 1.0, "a failed cycle's partial metrics are still emitted")
@@ -309,9 +337,9 @@ func TestFailedCollectStillEmits(t *testing.T) {
 
 func TestFailingFromTheStartHasNoLastCollection(t *testing.T) {
 	src := newTestSource()
-	src.collect = func(n int) (pmetric.Metrics, error) {
+	src.collect = collectFunc(func(n int) (pmetric.Metrics, error) {
 		return sourceMetrics(partialMetric, n), errors.New("api server unavailable")
-	}
+	})
 	rcv, sink, set := newReceiver(t, src, nil)
 	start(t, rcv, componenttest.NewNopHost())
 
@@ -335,7 +363,7 @@ func TestZeroValueMetricsFromCollect(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := newTestSource()
-			src.collect = func(int) (pmetric.Metrics, error) { return pmetric.Metrics{}, tt.err }
+			src.collect = collectFunc(func(int) (pmetric.Metrics, error) { return pmetric.Metrics{}, tt.err })
 			rcv, sink, set := newReceiver(t, src, nil)
 			start(t, rcv, componenttest.NewNopHost())
 
@@ -355,17 +383,15 @@ func TestLeaderGating(t *testing.T) {
 	start(t, rcv, leadergatetest.NewHost(electorID, elector))
 	require.Equal(t, 1, elector.Registrations())
 
-	// Follower: the controller still ticks, but nothing is collected or emitted.
-	follower := waitBatches(t, sink, 3)
-	for i, md := range follower {
-		assert.Zero(t, md.DataPointCount(), "batch %d emitted data while following", i)
-	}
+	// Follower: nothing runs, nothing is emitted (checked after a few intervals' worth of time).
+	time.Sleep(100 * time.Millisecond)
+	assert.Empty(t, sink.AllMetrics(), "a follower emits nothing")
 	assert.Zero(t, src.collects.Load(), "Collect must not run while following")
 	assert.Zero(t, src.leads.Load(), "Lead must not run while following")
 
 	// Leader: metrics flow and Lead runs.
 	elector.BecomeLeader()
-	md, _ := waitBatch(t, sink, len(follower), hasSelfMetrics)
+	md, _ := waitBatch(t, sink, 0, hasSelfMetrics)
 	assert.Len(t, points(md, sourceMetric), 1)
 	success, _ := checkSelfMetrics(t, md, set.ID.String())
 	assert.InDelta(t, 1.0, success.value, 0)
@@ -373,17 +399,18 @@ func TestLeaderGating(t *testing.T) {
 	leadCtx := <-src.leadCtxs
 	assert.NoError(t, leadCtx.Err())
 
-	// Follower again: Lead's ctx is cancelled and emission stops. A cycle already running when
-	// leadership was lost may still finish, so only batches after it are checked.
+	// Follower again: Lead's ctx is cancelled, the term's series are marked stale, emission stops.
 	elector.LoseLeadership()
-	require.Eventually(t, func() bool { return leadCtx.Err() != nil }, waitFor, tick, "losing leadership cancels Lead's ctx")
 	require.Eventually(t, func() bool { return src.leadDone.Load() == 1 }, waitFor, tick)
-	n := len(sink.AllMetrics())
-	all := waitBatches(t, sink, n+4)
-	for i := n + 1; i < len(all); i++ {
-		assert.Zero(t, all[i].DataPointCount(), "batch %d emitted data after leadership was lost", i)
-	}
+	all := sink.AllMetrics()
+	last := all[len(all)-1]
+	assert.Zero(t, last.DataPointCount()-countMarkers(last), "the last batch of a term holds only markers")
+	assert.Len(t, markers(last, sourceMetric), 1)
+	assert.Len(t, markers(last, metricSuccess), 1, "the self-metrics vanish with the lease too")
 	collects := src.collects.Load()
+	time.Sleep(100 * time.Millisecond)
+	assert.Len(t, sink.AllMetrics(), len(all), "nothing is emitted after leadership was lost")
+	assert.Equal(t, collects, src.collects.Load())
 
 	// Leader again: Lead restarts and metrics flow again.
 	elector.BecomeLeader()
@@ -391,6 +418,25 @@ func TestLeaderGating(t *testing.T) {
 	assert.Greater(t, src.collects.Load(), collects)
 	require.Eventually(t, func() bool { return src.leads.Load() == 2 }, waitFor, tick, "Lead restarts on regained leadership")
 	assert.NoError(t, (<-src.leadCtxs).Err())
+}
+
+// countMarkers counts the data points flagged NoRecordedValue in md.
+func countMarkers(md pmetric.Metrics) int {
+	n := 0
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				if m.Type() == pmetric.MetricTypeGauge {
+					for _, dp := range m.Gauge().DataPoints().All() {
+						if dp.Flags().NoRecordedValue() {
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	return n
 }
 
 func TestSourceStartError(t *testing.T) {

@@ -21,7 +21,7 @@ const (
 	unitUnixTimestampSecs = "{unix_seconds}" // braces: no "_seconds" suffix, matching the documented name
 )
 
-type cycle struct {
+type cycleInfo struct {
 	collector   string
 	at          time.Time
 	took        time.Duration
@@ -30,7 +30,7 @@ type cycle struct {
 }
 
 // appendSelfMetrics adds one cycle's self-metrics to md, in a resource and scope of their own.
-func appendSelfMetrics(md pmetric.Metrics, c cycle) {
+func appendSelfMetrics(md pmetric.Metrics, c cycleInfo) {
 	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(scopeName)
 	ts := pcommon.NewTimestampFromTime(c.at)

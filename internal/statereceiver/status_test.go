@@ -47,7 +47,7 @@ func (h *reportingHost) summary() []string {
 func TestCyclesReportStatusChangesOnly(t *testing.T) {
 	src := newTestSource()
 	// Cycles 1-2 succeed, 3-5 fail with the same error, 6 with another, then success again.
-	src.collect = func(n int) (pmetric.Metrics, error) {
+	src.collect = collectFunc(func(n int) (pmetric.Metrics, error) {
 		switch {
 		case n >= 3 && n <= 5:
 			return pmetric.NewMetrics(), errors.New("database down")
@@ -55,12 +55,12 @@ func TestCyclesReportStatusChangesOnly(t *testing.T) {
 			return pmetric.NewMetrics(), errors.New("database refused the password")
 		}
 		return sourceMetrics(sourceMetric, n), nil
-	}
+	})
 	rcv, _, _ := newReceiver(t, src, nil)
 	host := &reportingHost{Host: leadergatetest.NewHost(electorID, &leadergatetest.FakeElector{})}
 	start(t, rcv, host)
 
-	want := []string{"StatusOK", "StatusRecoverableError: database down", "StatusRecoverableError: database refused the password", "StatusOK"}
+	want := []string{"StatusOK", "StatusRecoverableError: last cycle: database down", "StatusRecoverableError: last cycle: database refused the password", "StatusOK"}
 	require.Eventually(t, func() bool { return len(host.summary()) >= len(want) && src.collects.Load() > 8 }, waitFor, tick)
 	assert.Equal(t, want, host.summary(), "one event per change of outcome, with the error text")
 }
