@@ -128,9 +128,9 @@ type term struct {
 	ready     chan struct{}
 	status    *statusReporter
 
-	mu    sync.Mutex
-	over  bool
-	keys  map[string]bool // problems this term reported, cleared when it ends
+	mu   sync.Mutex
+	over bool
+	keys map[string]bool // problems this term reported, cleared when it ends
 }
 
 func (t *term) Ready() {
