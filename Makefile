@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter measure-failover
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter measure-failover measure-shutdown
 
 all: build
 
@@ -101,6 +101,12 @@ bench-crds: envtest-assets build
 measure-failover: envtest-assets build
 	cd test && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" \
 		OTELCOL_SEALOS_MEASURE_FAILOVER=$${RUNS:-3} go test -count=1 -timeout 90m -run TestMeasureFailover -v ./e2e/
+
+# SIGTERM during a cycle over 1,000 black-holed databases (docs/benchmarks.md); OTELCOL_SEALOS_BIN
+# picks another build to compare.
+measure-shutdown: build
+	cd test && OTELCOL_SEALOS_BIN="$${OTELCOL_SEALOS_BIN:-$(CURDIR)/$(BINARY)}" OTELCOL_SEALOS_MEASURE_SHUTDOWN=1 \
+		go test -count=1 -timeout 60m -run TestMeasureShutdownDuringABlackHoledCycle -v ./e2e/
 
 clean:
 	rm -rf bin distribution/_build

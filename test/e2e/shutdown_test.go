@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,11 +21,7 @@ import (
 // its lease.
 func TestSIGTERMDuringABlackHoledCycle(t *testing.T) {
 	c := k8stest.StartT(t)
-	silent := dbtest.SilentServer(t)
-	var targets strings.Builder
-	for i := range 200 {
-		fmt.Fprintf(&targets, "      - {name: hung-%03d, engine: postgresql, endpoint: 127.0.0.1:%d, username: u, password: p}\n", i, silent)
-	}
+	targets := blackHoledTargets(t, 200)
 	port, statusPort := otelcoltest.FreePort(t), otelcoltest.FreePort(t)
 	cfg := writeConfig(t, fmt.Sprintf(`receivers:
   database:
@@ -56,7 +53,7 @@ service:
     metrics:
       receivers: [database]
       exporters: [prometheus]
-`, targets.String(), c.Kubeconfig, statusPort, port))
+`, targets, c.Kubeconfig, statusPort, port))
 	col := otelcoltest.StartWithEnv(t, cfg, []string{"POD_NAME=shutdown-test"})
 	require.Eventually(t, func() bool { return leaseHolderOf(t, c, "otelcol-sealos-shutdown") == "shutdown-test" }, waitFor, 50*time.Millisecond)
 	time.Sleep(time.Second) // the cycle is under way: 20 checks hang, 180 wait for a worker
@@ -70,4 +67,54 @@ service:
 	t.Logf("SIGTERM during a black-holed database cycle: exited after %s", took)
 	assert.Less(t, took, 2*time.Second, "shutdown waited for the hung checks")
 	assert.Empty(t, leaseHolderOf(t, c, "otelcol-sealos-shutdown"), "the lease must be released on the way out")
+}
+
+// blackHoledTargets lists n PostgreSQL targets on one server that accepts and never answers.
+func blackHoledTargets(t *testing.T, n int) string {
+	t.Helper()
+	silent := dbtest.SilentServer(t)
+	var targets strings.Builder
+	for i := range n {
+		fmt.Fprintf(&targets, "      - {name: hung-%04d, engine: postgresql, endpoint: 127.0.0.1:%d, username: u, password: p}\n", i, silent)
+	}
+	return targets.String()
+}
+
+// TestMeasureShutdownDuringABlackHoledCycle (OTELCOL_SEALOS_MEASURE_SHUTDOWN=1, `make
+// measure-shutdown`) times SIGTERM during a cycle over 1,000 black-holed databases with the default
+// check_timeout (10s) and concurrency (50), for docs/benchmarks.md. Point OTELCOL_SEALOS_BIN at an
+// older build to measure it too.
+func TestMeasureShutdownDuringABlackHoledCycle(t *testing.T) {
+	if os.Getenv("OTELCOL_SEALOS_MEASURE_SHUTDOWN") == "" {
+		t.Skip("a measurement: set OTELCOL_SEALOS_MEASURE_SHUTDOWN=1")
+	}
+	port := otelcoltest.FreePort(t)
+	cfg := writeConfig(t, fmt.Sprintf(`receivers:
+  database:
+    discover: false
+    collection_interval: 1h
+    initial_delay: 0s
+    targets:
+%s
+exporters:
+  prometheus:
+    endpoint: 127.0.0.1:%d
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [database]
+      exporters: [prometheus]
+`, blackHoledTargets(t, 1000), port))
+	for run := range 3 {
+		col := otelcoltest.Start(t, cfg)
+		time.Sleep(3 * time.Second) // the first cycle is under way
+		stopped := time.Now()
+		require.NoError(t, col.Signal(syscall.SIGTERM))
+		_, err := col.Wait(10 * time.Minute)
+		require.NoError(t, err)
+		t.Logf("run %d: SIGTERM during a cycle over 1,000 black-holed databases: exited after %s", run+1, time.Since(stopped).Round(time.Millisecond))
+	}
 }
