@@ -362,12 +362,7 @@ func TestIntegrationLeaderGating(t *testing.T) {
 	createNamespaces(t, c, "ns")
 	createObject(t, c, clustersGVR, cluster("db", "ns", "Running", 1, "True"))
 
-	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
-	elector := &leadergatetest.FakeElector{}
-	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace,
-		Metrics: []MetricConfig{{Type: TypeCount, Name: "phase_count", Path: "status.phase"}}})
-	cfg.K8sLeaderElector = &electorID
-	r := startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector))
+	r, elector := startGated(t, c, MetricConfig{Type: TypeCount, Name: "phase_count", Path: "status.phase"})
 
 	followerEmitsNothing := func() {
 		t.Helper()
@@ -401,12 +396,7 @@ func TestIntegrationValueErrorsCountOncePerChange(t *testing.T) {
 	delete(noStatus, "status")
 	bad := createObject(t, c, clustersGVR, noStatus)
 
-	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
-	elector := &leadergatetest.FakeElector{}
-	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace,
-		Metrics: []MetricConfig{{Type: TypeStringState, Name: "status", Path: "status.phase"}}})
-	cfg.K8sLeaderElector = &electorID
-	r := startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector))
+	r, elector := startGated(t, c, MetricConfig{Type: TypeStringState, Name: "status", Path: "status.phase"})
 	listed := func(errors float64) map[string]float64 {
 		return map[string]float64{
 			`crds.objects{resource="clusters"}`:                      1,
@@ -428,4 +418,15 @@ func TestIntegrationValueErrorsCountOncePerChange(t *testing.T) {
 	_, err := c.Dynamic.Resource(clustersGVR).Namespace("ns").Update(context.Background(), bad, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	eventuallyExactly(t, r.sink, "crds.", listed(2))
+}
+
+// startGated starts the receiver on the "clusters" resource with metric, gated by a fake elector
+// (a follower until the test makes it lead).
+func startGated(t *testing.T, c *k8stest.Cluster, metric MetricConfig) (started, *leadergatetest.FakeElector) {
+	t.Helper()
+	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
+	elector := &leadergatetest.FakeElector{}
+	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace, Metrics: []MetricConfig{metric}})
+	cfg.K8sLeaderElector = &electorID
+	return startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector)), elector
 }

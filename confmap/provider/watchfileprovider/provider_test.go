@@ -99,11 +99,18 @@ func (n *notifications) count() int {
 func newTestProvider(t *testing.T, path string) (*provider, *fakeValidator) {
 	t.Helper()
 	v := &fakeValidator{path: path}
-	p := newProvider(confmap.ProviderSettings{Logger: zap.NewNop()}, options{
-		validate: v.validate, watch: true, debounce: debounce, now: time.Now,
+	return watchingProvider(t, zap.NewNop(), v.validate, 0), v
+}
+
+// watchingProvider is a watching provider with the test debounce, shut down when the test ends;
+// validateTimeout 0 is the default.
+func watchingProvider(t *testing.T, logger *zap.Logger, validate Validator, validateTimeout time.Duration) *provider {
+	t.Helper()
+	p := newProvider(confmap.ProviderSettings{Logger: logger}, options{
+		validate: validate, watch: true, debounce: debounce, validateTimeout: validateTimeout, now: time.Now,
 	})
 	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
-	return p, v
+	return p
 }
 
 func write(t *testing.T, path, content string) {
@@ -301,8 +308,7 @@ func TestRemovedDirectoryIsWatchedAgainWhenItComesBack(t *testing.T) {
 	write(t, path, "a: 1\n")
 	core, logs := observer.New(zap.InfoLevel)
 	v := &fakeValidator{path: path}
-	p := newProvider(confmap.ProviderSettings{Logger: zap.New(core)}, options{validate: v.validate, watch: true, debounce: debounce, now: time.Now})
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	p := watchingProvider(t, zap.New(core), v.validate, 0)
 	n := &notifications{}
 	retrieve(t, p, path, n)
 
@@ -420,8 +426,7 @@ func TestRetrieveWithHungValidateKeepsPreviousThenRetries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	write(t, path, "a: 1\n")
 	h := &hangingFirst{}
-	p := newProvider(confmap.ProviderSettings{}, options{validate: h.validate, watch: true, debounce: debounce, validateTimeout: debounce, now: time.Now})
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	p := watchingProvider(t, zap.NewNop(), h.validate, debounce)
 	n := &notifications{}
 	r := retrieve(t, p, path, n)
 	require.NoError(t, r.Close(context.Background()))
@@ -444,8 +449,7 @@ func TestWatchRetriesAValidateThatTimedOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	write(t, path, "a: 1\n")
 	h := &hangingFirst{}
-	p := newProvider(confmap.ProviderSettings{}, options{validate: h.validate, watch: true, debounce: debounce, validateTimeout: debounce, now: time.Now})
-	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	p := watchingProvider(t, zap.NewNop(), h.validate, debounce)
 	n := &notifications{}
 	before := ReadStats()
 	retrieve(t, p, path, n)
