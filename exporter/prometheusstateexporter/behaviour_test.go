@@ -1,11 +1,15 @@
 package prometheusstateexporter
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -71,4 +75,25 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	require.NoError(t, exp.Shutdown(context.Background()))
+}
+
+// The compressed exposition is built once per change: scrapes in between get the same buffer.
+func TestGzipBodyIsReusedUntilSomethingChanges(t *testing.T) {
+	e := newStateExporter(createDefaultConfig().(*Config), componenttest.NewNopTelemetrySettings())
+	md := pmetric.NewMetrics()
+	point(gauge(newScope(md, map[string]any{}), "g", "", "gauge"), 1, t1, nil)
+	require.NoError(t, e.consume(context.Background(), md))
+	first := e.gzipped()
+	require.Same(t, &first[0], &e.gzipped()[0], "an unchanged store recompressed")
+
+	md = pmetric.NewMetrics()
+	point(gauge(newScope(md, map[string]any{}), "g", "", "gauge"), 2, t2, nil)
+	require.NoError(t, e.consume(context.Background(), md))
+	second := e.gzipped()
+	require.NotSame(t, &first[0], &second[0], "a change must be recompressed")
+	zr, err := gzip.NewReader(bytes.NewReader(second))
+	require.NoError(t, err)
+	text, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Contains(t, families(t, string(text))["g"], "} 2\n")
 }

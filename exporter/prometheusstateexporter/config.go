@@ -38,6 +38,10 @@ type Config struct {
 	TranslationStrategy string `mapstructure:"translation_strategy"`
 }
 
+// minMetricExpiration: the expiry ticker runs every metric_expiration, so `metric_expiration: 300`
+// (300ns) would sweep the store without pause and spin a core.
+const minMetricExpiration = time.Second
+
 const (
 	strategyWithSuffixes    = "UnderscoreEscapingWithSuffixes"
 	strategyWithoutSuffixes = "UnderscoreEscapingWithoutSuffixes"
@@ -49,8 +53,8 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.NetAddr.Endpoint) == "" {
 		errs = append(errs, errors.New("endpoint: must not be empty"))
 	}
-	if c.MetricExpiration <= 0 {
-		errs = append(errs, fmt.Errorf("metric_expiration: must be positive, got %s", c.MetricExpiration))
+	if c.MetricExpiration < minMetricExpiration {
+		errs = append(errs, metricExpirationError(c.MetricExpiration))
 	}
 	if c.EnableOpenMetrics {
 		errs = append(errs, errors.New("enable_open_metrics: OpenMetrics is not supported by prometheus_state (it serves text format 0.0.4); use the prometheus exporter for exemplars"))
@@ -68,4 +72,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func metricExpirationError(d time.Duration) error {
+	err := fmt.Errorf("metric_expiration: must be at least %s, got %s", minMetricExpiration, d)
+	if d > 0 && d < time.Microsecond {
+		// Most likely a bare number, which decodes as nanoseconds.
+		return fmt.Errorf("%w; a number without a unit is nanoseconds: use a unit, e.g. %ds", err, int64(d))
+	}
+	return err
 }

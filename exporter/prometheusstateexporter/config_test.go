@@ -56,9 +56,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	require.ErrorContains(t, err, "translation_strategy: NoTranslation")
 	_, err = loadConfig(t, "bad")
 	require.ErrorContains(t, err, "endpoint: must not be empty")
-	require.ErrorContains(t, err, "metric_expiration: must be positive")
+	require.ErrorContains(t, err, "metric_expiration: must be at least 1s, got 0s")
 	require.ErrorContains(t, err, `const_labels: invalid label name "__reserved"`)
 	require.ErrorContains(t, err, `const_labels: invalid label name "bad-name"`)
+	// A bare number decodes as nanoseconds (a ticker that spins a core): refused, with the fix.
+	_, err = loadConfig(t, "unitless")
+	require.EqualError(t, err, "metric_expiration: must be at least 1s, got 300ns; a number without a unit is nanoseconds: use a unit, e.g. 300s")
 }
 
 func TestAcceptsGzip(t *testing.T) {

@@ -88,9 +88,11 @@ func TestGoldenUpdatesAgainstContrib(t *testing.T) {
 	require.NotContains(t, got["sealos_g"], "gone")
 }
 
-// Series not updated within metric_expiration disappear from both.
+// Series not updated within metric_expiration disappear from both, while a series kept fresh stays.
+// Order and outcome are asserted, not a deadline: "kept" is fed again and again until "old" has
+// expired in both, and every scrape without "old" must still hold "kept".
 func TestGoldenExpirationAgainstContrib(t *testing.T) {
-	p := startPair(t, options{expiration: time.Second})
+	p := startPair(t, options{expiration: 2 * time.Second})
 	batch := func(keys ...string) pmetric.Metrics {
 		md := pmetric.NewMetrics()
 		g := gauge(newScope(md, map[string]any{"service.name": "svc", "service.instance.id": "i1"}), "g", "", "gauge")
@@ -100,14 +102,32 @@ func TestGoldenExpirationAgainstContrib(t *testing.T) {
 		return md
 	}
 	p.feed(t, batch("old", "kept"))
-	time.Sleep(500 * time.Millisecond)
-	p.feed(t, batch("kept"))
+	stop, fed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(fed)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				p.feed(t, batch("kept"))
+			}
+		}
+	}()
+	var ours, contrib string
 	require.Eventually(t, func() bool {
-		return !contains(scrapeRaw(t, p.ours.url, false), `k="old"`) && !contains(scrapeRaw(t, p.contrib.url, false), `k="old"`)
-	}, 5*time.Second, 50*time.Millisecond)
+		ours, contrib = scrapeRaw(t, p.ours.url, false), scrapeRaw(t, p.contrib.url, false)
+		return !contains(ours, `k="old"`) && !contains(contrib, `k="old"`)
+	}, time.Minute, 100*time.Millisecond)
+	require.Contains(t, ours, `k="kept"`, "the fresh series expired with the stale one")
+	require.Contains(t, contrib, `k="kept"`)
 	got := p.requireSame(t)
 	require.Contains(t, got["g"], `k="kept"`)
+	close(stop)
+	<-fed
 	// Everything expires in the end, target_info included.
-	require.Eventually(t, func() bool { return len(families(t, scrapeRaw(t, p.ours.url, false))) == 0 }, 5*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return len(families(t, scrapeRaw(t, p.ours.url, false))) == 0 && len(families(t, scrapeRaw(t, p.contrib.url, false))) == 0
+	}, time.Minute, 100*time.Millisecond)
 	p.requireSame(t)
 }

@@ -115,10 +115,13 @@ func scrapeRaw(t testing.TB, url string, gz bool) string {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var body io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
+	if gz {
+		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "gzip was asked for")
 		zr, err := gzip.NewReader(resp.Body)
 		require.NoError(t, err)
 		body = zr
+	} else {
+		require.Empty(t, resp.Header.Get("Content-Encoding"), "gzip was not asked for")
 	}
 	b, err := io.ReadAll(body)
 	require.NoError(t, err)

@@ -23,8 +23,18 @@ func keyFor(token, path string) cacheKey {
 type cacheEntry struct {
 	key     cacheKey
 	result  result
-	expires time.Time
+	expires time.Time // fresh until then
+	stale   time.Time // then still served, while a review renews it, until this
 }
+
+// freshness is what get found.
+type freshness int
+
+const (
+	missing freshness = iota
+	fresh
+	stale // past its TTL: usable while a review renews it
+)
 
 // decisionCache remembers review results for a while, bounded to size entries (least
 // recently used dropped first). Safe for concurrent use.
@@ -40,32 +50,38 @@ func newDecisionCache(size int, now func() time.Time) *decisionCache {
 	return &decisionCache{size: size, order: list.New(), items: make(map[cacheKey]*list.Element), now: now}
 }
 
-func (c *decisionCache) get(k cacheKey) (result, bool) {
+func (c *decisionCache) get(k cacheKey) (result, freshness) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[k]
 	if !ok {
-		return result{}, false
+		return result{}, missing
 	}
 	e := el.Value.(*cacheEntry)
-	if !c.now().Before(e.expires) {
+	now := c.now()
+	if !now.Before(e.stale) {
 		c.order.Remove(el)
 		delete(c.items, k)
-		return result{}, false
+		return result{}, missing
 	}
 	c.order.MoveToFront(el)
-	return e.result, true
+	if !now.Before(e.expires) {
+		return e.result, stale
+	}
+	return e.result, fresh
 }
 
-func (c *decisionCache) put(k cacheKey, r result, ttl time.Duration) {
+// put remembers r for ttl, and for staleFor more while a renewal is under way.
+func (c *decisionCache) put(k cacheKey, r result, ttl, staleFor time.Duration) {
 	if c.size == 0 || ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := c.now()
+	entry := &cacheEntry{key: k, result: r, expires: now.Add(ttl), stale: now.Add(ttl + staleFor)}
 	if el, ok := c.items[k]; ok {
-		e := el.Value.(*cacheEntry)
-		e.result, e.expires = r, c.now().Add(ttl)
+		el.Value = entry
 		c.order.MoveToFront(el)
 		return
 	}
@@ -74,7 +90,7 @@ func (c *decisionCache) put(k cacheKey, r result, ttl time.Duration) {
 		c.order.Remove(oldest)
 		delete(c.items, oldest.Value.(*cacheEntry).key)
 	}
-	c.items[k] = c.order.PushFront(&cacheEntry{key: k, result: r, expires: c.now().Add(ttl)})
+	c.items[k] = c.order.PushFront(entry)
 }
 
 func (c *decisionCache) len() int {

@@ -29,44 +29,54 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func TestCacheExpiresAfterTTL(t *testing.T) {
+func TestCacheExpiresAfterTTLThenStalePeriod(t *testing.T) {
 	clock := newFakeClock()
 	c := newDecisionCache(10, clock.now)
 	k := keyFor("token", "/metrics")
-	c.put(k, result{decision: allowed}, time.Minute)
+	c.put(k, result{decision: allowed}, time.Minute, 30*time.Second)
 
 	clock.advance(59 * time.Second)
-	got, ok := c.get(k)
-	require.True(t, ok)
+	got, state := c.get(k)
+	require.Equal(t, fresh, state)
 	assert.Equal(t, allowed, got.decision)
 
 	clock.advance(time.Second)
-	_, ok = c.get(k)
-	assert.False(t, ok, "an entry is gone once its TTL has passed")
+	got, state = c.get(k)
+	require.Equal(t, stale, state, "past its TTL the answer is still there, to serve while it is renewed")
+	assert.Equal(t, allowed, got.decision)
+
+	clock.advance(30 * time.Second)
+	_, state = c.get(k)
+	assert.Equal(t, missing, state, "an entry is gone once its stale period has passed")
 	assert.Equal(t, 0, c.len(), "an expired entry is removed when found")
+
+	c.put(k, result{decision: forbidden}, 10*time.Second, 0)
+	clock.advance(10 * time.Second)
+	_, state = c.get(k)
+	assert.Equal(t, missing, state, "without a stale period the entry ends with its TTL")
 }
 
 func TestCacheBoundedDropsLeastRecentlyUsed(t *testing.T) {
 	c := newDecisionCache(2, newFakeClock().now)
 	a, b, d := keyFor("a", "/"), keyFor("b", "/"), keyFor("d", "/")
-	c.put(a, result{decision: allowed}, time.Minute)
-	c.put(b, result{decision: forbidden}, time.Minute)
-	_, ok := c.get(a) // a is now the most recently used
-	require.True(t, ok)
-	c.put(d, result{decision: unauthenticated}, time.Minute)
+	c.put(a, result{decision: allowed}, time.Minute, 0)
+	c.put(b, result{decision: forbidden}, time.Minute, 0)
+	_, state := c.get(a) // a is now the most recently used
+	require.Equal(t, fresh, state)
+	c.put(d, result{decision: unauthenticated}, time.Minute, 0)
 
 	assert.Equal(t, 2, c.len())
-	_, ok = c.get(b)
-	assert.False(t, ok, "the least recently used entry is dropped")
-	_, ok = c.get(a)
-	assert.True(t, ok)
-	_, ok = c.get(d)
-	assert.True(t, ok)
+	_, state = c.get(b)
+	assert.Equal(t, missing, state, "the least recently used entry is dropped")
+	_, state = c.get(a)
+	assert.Equal(t, fresh, state)
+	_, state = c.get(d)
+	assert.Equal(t, fresh, state)
 }
 
 func TestCacheDisabled(t *testing.T) {
 	c := newDecisionCache(0, newFakeClock().now)
-	c.put(keyFor("a", "/"), result{decision: allowed}, time.Minute)
+	c.put(keyFor("a", "/"), result{decision: allowed}, time.Minute, time.Minute)
 	assert.Equal(t, 0, c.len())
 }
 

@@ -30,8 +30,15 @@ type Config struct {
 	DeniedTTL time.Duration `mapstructure:"denied_ttl"`
 	// CacheSize bounds the remembered decisions; the oldest is dropped when full. 0 disables caching.
 	CacheSize int `mapstructure:"cache_size"`
-	// Timeout bounds the TokenReview plus SubjectAccessReview of one request.
+	// Timeout bounds the TokenReview plus SubjectAccessReview of one request, the wait for a
+	// review slot included.
 	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxConcurrentReviews bounds the reviews of tokens without a cached answer in flight; more
+	// wait for a slot (within timeout). Renewals of allowed answers do not take a slot.
+	MaxConcurrentReviews int `mapstructure:"max_concurrent_reviews"`
+	// JWTOnly refuses, without a TokenReview, bearer tokens not shaped like a JWT. Turn it off
+	// for opaque tokens (static token files, webhook authenticators that issue opaque tokens).
+	JWTOnly bool `mapstructure:"jwt_only"`
 }
 
 func createDefaultConfig() *Config {
@@ -43,6 +50,9 @@ func createDefaultConfig() *Config {
 		DeniedTTL:  10 * time.Second,
 		CacheSize:  1024,
 		Timeout:    5 * time.Second,
+
+		MaxConcurrentReviews: 4,
+		JWTOnly:              true,
 	}
 }
 
@@ -66,6 +76,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	}
+	if c.MaxConcurrentReviews < 1 {
+		errs = append(errs, fmt.Errorf("max_concurrent_reviews: must be at least 1, got %d", c.MaxConcurrentReviews))
 	}
 	return errors.Join(errs...)
 }

@@ -23,6 +23,8 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, "/metrics", cfg.Path)
 	assert.Equal(t, "get", cfg.Verb)
 	assert.Greater(t, cfg.AllowedTTL, cfg.DeniedTTL, "allowed answers are remembered longer than denied ones")
+	assert.True(t, cfg.JWTOnly)
+	assert.Equal(t, 4, cfg.MaxConcurrentReviews)
 }
 
 func TestConfigCustom(t *testing.T) {
@@ -36,12 +38,14 @@ func TestConfigCustom(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.DeniedTTL)
 	assert.Equal(t, 10, cfg.CacheSize)
 	assert.Equal(t, 3*time.Second, cfg.Timeout)
+	assert.Equal(t, 8, cfg.MaxConcurrentReviews)
+	assert.False(t, cfg.JWTOnly)
 }
 
 func TestConfigInvalidNamesEveryKey(t *testing.T) {
 	err := xconfmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
-	for _, key := range []string{"path:", "verb:", "allowed_ttl:", "denied_ttl:", "cache_size:", "timeout:"} {
+	for _, key := range []string{"path:", "verb:", "allowed_ttl:", "denied_ttl:", "cache_size:", "timeout:", "max_concurrent_reviews:"} {
 		assert.Contains(t, err.Error(), key)
 	}
 }

@@ -67,26 +67,23 @@ func (a *rbacAuth) Start(_ context.Context, _ component.Host) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.httpClient = httpClient
-	a.rev = &reviewer{
-		client:     cs,
-		verb:       a.cfg.Verb,
-		audiences:  a.cfg.Audiences,
-		timeout:    a.cfg.Timeout,
-		allowedTTL: a.cfg.AllowedTTL,
-		deniedTTL:  a.cfg.DeniedTTL,
-		cache:      newDecisionCache(a.cfg.CacheSize, a.now),
-	}
+	a.rev = newReviewer(cs, a.cfg, a.now)
 	return nil
 }
 
-// Shutdown drops the cache and closes idle API connections; safe without Start and twice.
+// Shutdown drops the cache, ends the renewals under way and closes idle API connections; safe
+// without Start and twice.
 func (a *rbacAuth) Shutdown(context.Context) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.httpClient != nil {
-		a.httpClient.CloseIdleConnections()
-	}
+	rev, httpClient := a.rev, a.httpClient
 	a.rev, a.httpClient = nil, nil
+	a.mu.Unlock()
+	if rev != nil {
+		rev.close()
+	}
+	if httpClient != nil {
+		httpClient.CloseIdleConnections()
+	}
 	return nil
 }
 

@@ -45,7 +45,7 @@ func TestNoTokenIsRejectedWithoutAskingTheAPIServer(t *testing.T) {
 func TestUnreachableAPIServerIs503AndNotCached(t *testing.T) {
 	ext, logs := startUnreachable(t)
 	base := serve(t, ext, asMiddleware)
-	const secret = "eyJhbGciOiJSUzI1NiJ9.secret-token-material"
+	const secret = "eyJhbGciOiJSUzI1NiJ9.secret-token-material.c2ln"
 	for range 2 {
 		r := get(t, base+"/metrics", secret)
 		assert.Equal(t, http.StatusServiceUnavailable, r.status)

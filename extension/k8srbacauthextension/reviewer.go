@@ -2,8 +2,12 @@ package k8srbacauthextension
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,32 +51,104 @@ type reviewer struct {
 	timeout    time.Duration
 	allowedTTL time.Duration
 	deniedTTL  time.Duration
+	jwtOnly    bool
 	cache      *decisionCache
+	// slots bounds the reviews of unknown tokens in flight: a flood of made-up tokens waits here,
+	// not in the client's rate limiter in front of the renewals.
+	slots chan struct{}
+
+	// Renewals of allowed answers run in the background, one per key, while the stale answer is
+	// served; stop ends them on Shutdown.
+	mu         sync.Mutex
+	renewing   map[cacheKey]struct{}
+	stopped    bool
+	stop       context.CancelFunc
+	stopCtx    context.Context
+	background sync.WaitGroup
+
 	// apiCalls counts TokenReview + SubjectAccessReview requests (tests check the cache with it).
 	apiCalls atomic.Int64
+}
+
+var errBusy = errors.New("too many token reviews in flight")
+
+func newReviewer(client kubernetes.Interface, cfg *Config, now func() time.Time) *reviewer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &reviewer{
+		client: client, verb: cfg.Verb, audiences: cfg.Audiences, timeout: cfg.Timeout,
+		allowedTTL: cfg.AllowedTTL, deniedTTL: cfg.DeniedTTL, jwtOnly: cfg.JWTOnly,
+		cache:    newDecisionCache(cfg.CacheSize, now),
+		slots:    make(chan struct{}, cfg.MaxConcurrentReviews),
+		renewing: map[cacheKey]struct{}{}, stop: cancel, stopCtx: ctx,
+	}
+}
+
+// close cancels the renewals under way and waits for them.
+func (r *reviewer) close() {
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	r.stop()
+	r.background.Wait()
 }
 
 // review decides whether token may `verb` path. The error (API server unreachable, ...) is
 // never cached and never contains the token.
 func (r *reviewer) review(ctx context.Context, token, path string) (result, error) {
-	if token == "" {
-		return result{decision: unauthenticated}, nil
+	if !r.plausible(token) {
+		return result{decision: unauthenticated}, nil // no review can accept it
 	}
 	key := keyFor(token, path)
-	if res, ok := r.cache.get(key); ok {
+	switch res, state := r.cache.get(key); state {
+	case fresh:
+		return res, nil
+	case stale: // only allowed answers have a stale period
+		r.renew(key, token, path)
 		return res, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		return result{}, errBusy
+	}
+	return r.askAndRemember(ctx, key, token, path)
+}
+
+// renew asks again about an allowed token whose answer went stale, in the background and without
+// a slot: a renewal is never queued behind unknown tokens.
+func (r *reviewer) renew(key cacheKey, token, path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, busy := r.renewing[key]; busy || r.stopped {
+		return
+	}
+	r.renewing[key] = struct{}{}
+	r.background.Go(func() {
+		defer func() {
+			r.mu.Lock()
+			delete(r.renewing, key)
+			r.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(r.stopCtx, r.timeout)
+		defer cancel()
+		_, _ = r.askAndRemember(ctx, key, token, path) // a failure keeps the stale answer until it ends
+	})
+}
+
+func (r *reviewer) askAndRemember(ctx context.Context, key cacheKey, token, path string) (result, error) {
 	res, err := r.ask(ctx, token, path)
 	if err != nil {
 		return result{}, err
 	}
-	ttl := r.deniedTTL
 	if res.decision == allowed {
-		ttl = r.allowedTTL
+		// Served stale for another allowed_ttl at most, while a renewal is under way.
+		r.cache.put(key, res, r.allowedTTL, r.allowedTTL)
+	} else {
+		r.cache.put(key, res, r.deniedTTL, 0)
 	}
-	r.cache.put(key, res, ttl)
 	return res, nil
 }
 
@@ -138,4 +214,41 @@ func bearerToken(headers map[string][]string) string {
 		}
 	}
 	return ""
+}
+
+// maxTokenBytes bounds a bearer token: ServiceAccount tokens are about 1 KiB, OIDC ID tokens
+// with many groups a few KiB.
+const maxTokenBytes = 16 << 10
+
+// plausible: a token a TokenReview could accept. With jwt_only, it must be shaped like a JWT
+// (header.payload.signature, base64url, the header a JSON object), as ServiceAccount and OIDC
+// tokens are: anything else is refused without asking the API server.
+func (r *reviewer) plausible(token string) bool {
+	if token == "" || len(token) > maxTokenBytes {
+		return false
+	}
+	if !r.jwtOnly {
+		return true
+	}
+	header, rest, _ := strings.Cut(token, ".")
+	payload, signature, ok := strings.Cut(rest, ".")
+	if !ok || !base64URL(header) || !base64URL(payload) || !base64URL(signature) {
+		return false
+	}
+	decoded, err := base64.RawURLEncoding.DecodeString(header)
+	return err == nil && len(decoded) > 0 && decoded[0] == '{' && json.Valid(decoded)
+}
+
+// base64URL: a non-empty run of the unpadded base64url alphabet.
+func base64URL(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

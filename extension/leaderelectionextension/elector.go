@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.uber.org/zap"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
@@ -102,6 +103,14 @@ func (e *elector) Start(_ context.Context, _ component.Host) error {
 		unclaim()
 		return err
 	}
+	// The watch needs a client without a Timeout: net/http would cut the stream at every deadline.
+	watchConfig := rest.CopyConfig(rc)
+	watchConfig.Timeout = 0
+	watchClient, err := kubernetes.NewForConfig(watchConfig)
+	if err != nil {
+		unclaim()
+		return fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
+	}
 	// Bounds every lease request, the release on Shutdown included.
 	rc.Timeout = e.cfg.RenewDeadline
 	client, err := kubernetes.NewForConfig(rc)
@@ -116,7 +125,7 @@ func (e *elector) Start(_ context.Context, _ component.Host) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done, e.unclaim = cancel, make(chan struct{}), unclaim
-	e.stopWatch = watchLease(ctx, client, e.cfg.LeaseNamespace, e.lease, e.onLease, e.logger)
+	e.stopWatch = watchLease(ctx, watchClient, e.cfg.LeaseNamespace, e.lease, e.onLease, e.logger)
 	go e.campaign(ctx, lec)
 	e.logger.Info("Campaigning for the lease", zap.String("lease", e.Lease()), zap.String("identity", e.identity))
 	return nil

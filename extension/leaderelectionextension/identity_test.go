@@ -2,10 +2,16 @@ package leaderelectionextension
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+
+	"github.com/labring/otelcol-sealos/extension/leaderelectionextension/internal/metadata"
 )
 
 func TestProcessIdentity(t *testing.T) {
@@ -19,8 +25,26 @@ func TestProcessIdentity(t *testing.T) {
 		"without a pod name, the pid tells two processes on one host apart")
 	assert.Equal(t, "unknown-host_42", processIdentity(env(nil), host("", errors.New("no hostname")), 42))
 	assert.NotEqual(t, processIdentity(env(nil), host("node-1", nil), 42), processIdentity(env(nil), host("node-1", nil), 43))
+}
 
-	assert.Equal(t, defaultIdentity(), defaultIdentity(), "stable for the life of the process (reloads included)")
+// A reload builds the extension again through the factory: the new instance must campaign under
+// the identity of the old one (the process's), or it would wait out its own lease.
+func TestFactoryIdentityIsTheProcessIdentity(t *testing.T) {
+	created := func() string {
+		t.Helper()
+		ext, err := NewFactory().Create(t.Context(), extensiontest.NewNopSettings(metadata.Type), createDefaultConfig())
+		require.NoError(t, err)
+		return ext.(*elector).Identity()
+	}
+	hostname, err := os.Hostname()
+	require.NoError(t, err)
+	t.Setenv("POD_NAME", "")
+	first := created()
+	assert.Equal(t, fmt.Sprintf("%s_%d", hostname, os.Getpid()), first)
+	assert.Equal(t, first, created(), "an instance built by a reload has another identity")
+
+	t.Setenv("POD_NAME", "collector-0")
+	assert.Equal(t, "collector-0", created())
 }
 
 func TestDefaultLeaseName(t *testing.T) {

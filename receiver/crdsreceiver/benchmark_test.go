@@ -59,7 +59,7 @@ func benchStore(tb testing.TB, n int) *resourceStore {
 	}
 	st := newResourceStore(&specs[0])
 	for i := 0; i < n; i++ {
-		st.set(st.spec.compute(benchObject(i), &st.in, st.countError))
+		st.set(st.spec.compute(benchObject(i), &st.in))
 	}
 	return st
 }
@@ -90,7 +90,7 @@ func BenchmarkComputeObject(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		st.set(st.spec.compute(objs[i%len(objs)], &st.in, st.countError))
+		st.set(st.spec.compute(objs[i%len(objs)], &st.in))
 		i++
 	}
 }

@@ -366,12 +366,7 @@ func TestIntegrationLeaderGating(t *testing.T) {
 	createNamespaces(t, c, "ns")
 	createObject(t, c, clustersGVR, cluster("db", "ns", "Running", 1, "True"))
 
-	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
-	elector := &leadergatetest.FakeElector{}
-	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace,
-		Metrics: []MetricConfig{{Type: TypeCount, Name: "phase_count", Path: "status.phase"}}})
-	cfg.K8sLeaderElector = &electorID
-	r := startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector))
+	r, elector := startGated(t, c, MetricConfig{Type: TypeCount, Name: "phase_count", Path: "status.phase"})
 
 	followerEmitsNothing := func() {
 		t.Helper()
@@ -392,4 +387,49 @@ func TestIntegrationLeaderGating(t *testing.T) {
 	createObject(t, c, clustersGVR, cluster("db2", "ns", "Failed", 1, "False"))
 	elector.BecomeLeader()
 	eventuallyExactly(t, r.sink, "phase_count", map[string]float64{`phase_count{value="Running"}`: 1, `phase_count{value="Failed"}`: 1})
+}
+
+// An unchanged object's value error is counted once, not again by the next leadership term's
+// list; a change to the object counts it again.
+func TestIntegrationValueErrorsCountOncePerChange(t *testing.T) {
+	c := k8stest.StartT(t)
+	installCRDs(t, c, "cluster.yaml")
+	createNamespaces(t, c, "ns")
+	noStatus := cluster("bad", "ns", "", 1, "")
+	delete(noStatus, "status")
+	bad := createObject(t, c, clustersGVR, noStatus)
+
+	r, elector := startGated(t, c, MetricConfig{Type: TypeStringState, Name: "status", Path: "status.phase"})
+	listed := func(errors float64) map[string]float64 {
+		return map[string]float64{
+			`crds.objects{resource="clusters"}`:                      1,
+			`crds.resource_up{resource="clusters"}`:                  1,
+			`crds.value_errors{metric="status",resource="clusters"}`: errors,
+		}
+	}
+
+	elector.BecomeLeader()
+	eventuallyExactly(t, r.sink, "crds.", listed(1))
+	for range 2 { // two more terms, each listing the unchanged object again
+		elector.LoseLeadership()
+		require.Eventually(t, func() bool { return latest(r.sink).DataPointCount() == 0 }, waitFor, 20*time.Millisecond)
+		elector.BecomeLeader()
+		eventuallyExactly(t, r.sink, "crds.", listed(1))
+	}
+
+	bad.Object["spec"].(map[string]any)["replicas"] = int64(2)
+	_, err := c.Dynamic.Resource(clustersGVR).Namespace("ns").Update(context.Background(), bad, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	eventuallyExactly(t, r.sink, "crds.", listed(2))
+}
+
+// startGated starts the receiver on the "clusters" resource with metric, gated by a fake elector
+// (a follower until the test makes it lead).
+func startGated(t *testing.T, c *k8stest.Cluster, metric MetricConfig) (started, *leadergatetest.FakeElector) {
+	t.Helper()
+	electorID := component.MustNewIDWithName("k8s_leader_elector", "test")
+	elector := &leadergatetest.FakeElector{}
+	cfg := clusterConfig(c.Kubeconfig, ResourceConfig{Name: "clusters", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace, Metrics: []MetricConfig{metric}})
+	cfg.K8sLeaderElector = &electorID
+	return startReceiverOn(t, cfg, leadergatetest.NewHost(electorID, elector)), elector
 }

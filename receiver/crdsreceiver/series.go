@@ -26,6 +26,14 @@ type objectSeries struct {
 	points []point
 	// countKeys has one entry per count family of the resource ("" when not counted).
 	countKeys []string
+	// valueErrors counts, by family, the series skipped because their value could not be read;
+	// the store adds them to crds.value_errors once per object version.
+	valueErrors []familyErrors
+}
+
+type familyErrors struct {
+	family uint16
+	n      uint32
 }
 
 // point is one data point: family index, its own label values vals[lo:hi], and its value.
@@ -74,12 +82,9 @@ func (in *interner) intern(s string) string {
 	return s
 }
 
-// errorCounter receives one call per series skipped because its value could not be read.
-type errorCounter func(family int, err error)
-
 // compute turns one object into its series. It never panics on unexpected field types: every
 // read goes through fieldpath.Get and type switches.
-func (r *resourceSpec) compute(obj map[string]any, in *interner, countErr errorCounter) *objectSeries {
+func (r *resourceSpec) compute(obj map[string]any, in *interner) *objectSeries {
 	o := &objectSeries{}
 	if md, ok := obj["metadata"].(map[string]any); ok {
 		o.name, _ = md["name"].(string)
@@ -96,9 +101,19 @@ func (r *resourceSpec) compute(obj map[string]any, in *interner, countErr errorC
 		o.countKeys = make([]string, r.countFamilies)
 	}
 	for fi := range r.families {
-		r.computeFamily(o, fi, obj, in, countErr)
+		r.computeFamily(o, fi, obj, in)
 	}
 	return o
+}
+
+// valueError notes a series skipped because its value could not be read (err says why).
+func (o *objectSeries) valueError(fi int, _ error) {
+	// Families are computed one after the other: only the last entry can be this family's.
+	if n := len(o.valueErrors); n > 0 && o.valueErrors[n-1].family == uint16(fi) {
+		o.valueErrors[n-1].n++
+		return
+	}
+	o.valueErrors = append(o.valueErrors, familyErrors{family: uint16(fi), n: 1})
 }
 
 func (o *objectSeries) add(fi int, v float64, labels ...string) {
@@ -112,7 +127,7 @@ func (o *objectSeries) add(fi int, v float64, labels ...string) {
 
 var errNotList = errors.New("not a list")
 
-func (r *resourceSpec) computeFamily(o *objectSeries, fi int, obj map[string]any, in *interner, countErr errorCounter) {
+func (r *resourceSpec) computeFamily(o *objectSeries, fi int, obj map[string]any, in *interner) {
 	f := &r.families[fi]
 	switch f.typ {
 	case TypeInfo:
@@ -124,7 +139,7 @@ func (r *resourceSpec) computeFamily(o *objectSeries, fi int, obj map[string]any
 	case TypeGauge:
 		v, ok := f.path.Get(obj)
 		if n, err := number(v, ok, f.nilIsZero); err != nil {
-			countErr(fi, err)
+			o.valueError(fi, err)
 		} else {
 			o.add(fi, n)
 		}
@@ -142,23 +157,23 @@ func (r *resourceSpec) computeFamily(o *objectSeries, fi int, obj map[string]any
 		v, ok := f.path.Get(obj)
 		s, err := str(v, ok)
 		if err != nil {
-			countErr(fi, err)
+			o.valueError(fi, err)
 			return
 		}
 		o.add(fi, 1, in.intern(s))
 	case TypeMapState, TypeMapGauge:
-		r.computeMap(o, fi, obj, in, countErr)
+		r.computeMap(o, fi, obj, in)
 	case TypeConditions:
 		v, ok := f.path.Get(obj)
 		list, isList := v.([]any)
 		if !ok || !isList {
-			countErr(fi, missingOr(ok, errNotList))
+			o.valueError(fi, missingOr(ok, errNotList))
 			return
 		}
 		for _, e := range list {
 			c, isMap := e.(map[string]any)
 			if !isMap {
-				countErr(fi, errors.New("condition is not an object"))
+				o.valueError(fi, errors.New("condition is not an object"))
 				continue
 			}
 			typ := fieldpath.Scalar(c[f.cond.TypeField])
@@ -175,12 +190,12 @@ func (r *resourceSpec) computeFamily(o *objectSeries, fi int, obj map[string]any
 	}
 }
 
-func (r *resourceSpec) computeMap(o *objectSeries, fi int, obj map[string]any, in *interner, countErr errorCounter) {
+func (r *resourceSpec) computeMap(o *objectSeries, fi int, obj map[string]any, in *interner) {
 	f := &r.families[fi]
 	v, ok := f.path.Get(obj)
 	m, isMap := v.(map[string]any)
 	if !ok || !isMap {
-		countErr(fi, missingOr(ok, errors.New("not a map")))
+		o.valueError(fi, missingOr(ok, errors.New("not a map")))
 		return
 	}
 	for k, e := range m {
@@ -189,7 +204,7 @@ func (r *resourceSpec) computeMap(o *objectSeries, fi int, obj map[string]any, i
 			s, err := str(ev, eok)
 			switch {
 			case err != nil:
-				countErr(fi, err)
+				o.valueError(fi, err)
 			case s != "":
 				o.add(fi, 1, in.intern(k), in.intern(s))
 			}
@@ -197,7 +212,7 @@ func (r *resourceSpec) computeMap(o *objectSeries, fi int, obj map[string]any, i
 		}
 		n, err := number(ev, eok, f.nilIsZero)
 		if err != nil {
-			countErr(fi, err)
+			o.valueError(fi, err)
 			continue
 		}
 		o.add(fi, n, in.intern(k))

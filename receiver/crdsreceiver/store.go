@@ -22,6 +22,10 @@ type resourceStore struct {
 
 	valueErrors []atomic.Int64 // by family, cumulative
 	up          atomic.Bool    // every watch of the current term has listed its objects
+	// counted: the resourceVersion whose value errors are in valueErrors, per object with errors.
+	// It outlives reset, so a relist or a new leadership term does not count an unchanged object
+	// again; deletions and pruneCounted keep it to the objects held.
+	counted map[types.UID]string
 }
 
 type countEntry struct {
@@ -30,7 +34,7 @@ type countEntry struct {
 }
 
 func newResourceStore(spec *resourceSpec) *resourceStore {
-	s := &resourceStore{spec: spec, valueErrors: make([]atomic.Int64, len(spec.families))}
+	s := &resourceStore{spec: spec, valueErrors: make([]atomic.Int64, len(spec.families)), counted: map[types.UID]string{}}
 	s.reset()
 	return s
 }
@@ -60,6 +64,34 @@ func (s *resourceStore) set(o *objectSeries) {
 	}
 	s.objects[o.uid] = o
 	s.account(o, 1)
+	s.countValueErrors(o)
+}
+
+// countValueErrors adds o's value errors unless this version of o was counted before.
+func (s *resourceStore) countValueErrors(o *objectSeries) {
+	if len(o.valueErrors) == 0 {
+		delete(s.counted, o.uid)
+		return
+	}
+	if rv, ok := s.counted[o.uid]; ok && rv == o.resourceVersion && rv != "" {
+		return
+	}
+	for _, e := range o.valueErrors {
+		s.valueErrors[e.family].Add(int64(e.n))
+	}
+	s.counted[o.uid] = o.resourceVersion
+}
+
+// pruneCounted forgets objects deleted while nobody watched: called once every watch of a term
+// has listed, when the objects held are the whole resource.
+func (s *resourceStore) pruneCounted() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for uid := range s.counted {
+		if _, held := s.objects[uid]; !held {
+			delete(s.counted, uid)
+		}
+	}
 }
 
 // remove deletes an object's series.
@@ -70,6 +102,7 @@ func (s *resourceStore) remove(uid types.UID) {
 		s.account(prev, -1)
 		delete(s.objects, uid)
 	}
+	delete(s.counted, uid)
 }
 
 // account adds (sign 1) or subtracts (sign -1) an object's points and counts.
@@ -95,5 +128,3 @@ func (s *resourceStore) account(o *objectSeries, sign int64) {
 		}
 	}
 }
-
-func (s *resourceStore) countError(fi int, _ error) { s.valueErrors[fi].Add(1) }

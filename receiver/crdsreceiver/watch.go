@@ -70,6 +70,7 @@ func (w *watcher) run(ctx context.Context) {
 		}()
 	}
 	if cache.WaitForCacheSync(ctx.Done(), synced...) {
+		w.store.pruneCounted()
 		w.store.up.Store(true)
 		if w.lastErr.Load() != nil {
 			w.logger.Info("resource is listed now")
@@ -85,7 +86,7 @@ func (w *watcher) run(ctx context.Context) {
 func (w *watcher) transform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *unstructured.Unstructured:
-		return w.store.spec.compute(o.Object, &w.store.in, w.store.countError), nil
+		return w.store.spec.compute(o.Object, &w.store.in), nil
 	default: // already transformed, or a deletion tombstone
 		return obj, nil
 	}

@@ -1,7 +1,10 @@
 package databasereceiver
 
 import (
-	"github.com/labring/otelcol-sealos/test/configtest"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,10 +12,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
+	"github.com/labring/otelcol-sealos/test/configtest"
+	"github.com/labring/otelcol-sealos/test/dbtest"
+	"github.com/labring/otelcol-sealos/test/series"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -85,7 +97,42 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}
 }
 
+// A password reaches neither the config as printed or marshalled (logs, print-config), nor the
+// logs of failing checks at debug level (a wrong password on a real server, a refused port, a TLS
+// setting that cannot be used), nor the metrics.
 func TestPasswordNeverPrinted(t *testing.T) {
-	cfg := loadConfig(t, "custom")
-	assert.NotContains(t, cfg.Targets[0].Password.String(), "p@ss")
+	const marker = "pw-marker-4f1c"
+	pg := dbtest.ConnectPostgres(t).CreateAccount(t, "leak", "right")
+	cfg := targetsConfig(
+		TargetConfig{Name: "wrong", Engine: enginePostgreSQL, Endpoint: dbtest.PostgresAddr, Username: pg.User, Password: marker, Database: pg.Database},
+		TargetConfig{Name: "refused", Engine: engineMySQL, Endpoint: "127.0.0.1:" + strconv.Itoa(dbtest.ClosedPort(t)), Username: "u", Password: marker},
+	)
+	printed, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(printed)+fmt.Sprintf("%v %+v", cfg, cfg.Targets), marker)
+
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	s := newDatabaseSource(cfg, set)
+	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
+	md, err := s.Collect(context.Background())
+	require.NoError(t, err)
+	got := series.Of(md)
+	require.Equal(t, 0.0, got[`database.connectivity{database="wrong",error_type="auth_failed",namespace="",type="postgresql"}`], "%v", got)
+	require.NotEmpty(t, logs.FilterMessage("database check failed").All(), "the failures were logged")
+	for _, e := range logs.All() {
+		assert.NotContains(t, e.Message, marker)
+		for k, v := range e.ContextMap() {
+			assert.NotContains(t, fmt.Sprint(k, "=", v), marker, "logged: %s", e.Message)
+		}
+	}
+	for k := range got {
+		assert.NotContains(t, k, marker)
+	}
+
+	_, err = staticTargets(context.Background(), []TargetConfig{{Name: "tls", Engine: engineRedis, Endpoint: dbtest.RedisAddr, Password: marker,
+		TLS: &configtls.ClientConfig{Config: configtls.Config{CAFile: "/nonexistent/ca.pem"}}}})
+	require.ErrorContains(t, err, "targets[0]::tls")
+	assert.NotContains(t, err.Error(), marker)
 }

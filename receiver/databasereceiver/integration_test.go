@@ -207,3 +207,21 @@ func TestIntegrationForbiddenSecretsAreNamedInTheCycleError(t *testing.T) {
 	require.ErrorContains(t, err, `secrets is forbidden: User "no-rights" cannot list resource "secrets"`)
 	assert.Equal(t, 0.0, series.Of(md)[`database.total{type="all"}`])
 }
+
+// A database both discovered (its Secret) and configured (a target with the same namespace, name
+// and engine) is checked once, with the configured settings: here a wrong password, so the
+// discovered (right) one would have read 1.
+func TestIntegrationConfiguredTargetWinsOverDiscovered(t *testing.T) {
+	c := k8stest.StartT(t)
+	createNamespace(t, c, "ns")
+	rd := dbtest.ConnectRedis(t).CreateAccount(t, "both", "right")
+	createSecret(t, c, secret("ns", "rd-conn-credential", map[string]string{labelClusterType: "redis"}, addressData(rd, dbtest.RedisAddr)))
+	cfg := clusterConfig(c)
+	cfg.Targets = []TargetConfig{{Name: "rd", Namespace: "ns", Engine: engineRedis, Endpoint: dbtest.RedisAddr, Username: rd.User, Password: "wrong"}}
+	sink := startReceiver(t, cfg)
+	eventually(t, sink, map[string]float64{
+		conn("ns", "rd", "redis", "auth_failed"): 0,
+		`database.total{type="all"}`:             1,
+		`database.available{type="all"}`:         0,
+	})
+}

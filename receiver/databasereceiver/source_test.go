@@ -2,11 +2,13 @@ package databasereceiver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,7 +69,9 @@ func TestCollectGolden(t *testing.T) {
 		targetConfig("rd-refused", engineRedis, closed, dbtest.Account{}),
 		targetConfig("pg-silent", enginePostgreSQL, silent, pg),
 	)
-	cfg.CheckTimeout = time.Second
+	// The silent server's check ends at check_timeout; every other one must end well before it,
+	// also on two loaded cores under -race, so the bound is generous and only the order is asserted.
+	cfg.CheckTimeout = 5 * time.Second
 	md := collectOnce(t, cfg)
 
 	path := filepath.Join("testdata", "expected_metrics", "targets.yaml")
@@ -82,8 +86,64 @@ func TestCollectGolden(t *testing.T) {
 
 	// Response times are real: the silent server took the whole check timeout, the others less.
 	got := series.Of(md)
-	assert.InDelta(t, 1.0, got[`database.response_time{database="pg-silent",namespace="static",type="postgresql"}`], 0.5)
-	assert.Less(t, got[`database.response_time{database="rd",namespace="static",type="redis"}`], 0.5)
+	silentTook := got[`database.response_time{database="pg-silent",namespace="static",type="postgresql"}`]
+	assert.GreaterOrEqual(t, silentTook, cfg.CheckTimeout.Seconds())
+	assert.Less(t, got[`database.response_time{database="rd",namespace="static",type="redis"}`], silentTook)
+}
+
+// inFlight counts calls open at once, by key and in total.
+type inFlight struct {
+	mu         sync.Mutex
+	open, peak map[string]int
+}
+
+func (f *inFlight) enter(keys ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		f.open[k]++
+		f.peak[k] = max(f.peak[k], f.open[k])
+	}
+}
+
+func (f *inFlight) leave(keys ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		f.open[k]--
+	}
+}
+
+// concurrency::<engine> bounds each engine's checks in flight, and engines run side by side:
+// against a server that never answers, every worker of both engines is in a check at once. The
+// real checks are counted where the source calls them.
+func TestConcurrencyIsPerEngine(t *testing.T) {
+	silent := "127.0.0.1:" + strconv.Itoa(dbtest.SilentServer(t))
+	var targets []TargetConfig
+	for i := range 6 {
+		targets = append(targets,
+			TargetConfig{Name: fmt.Sprint("rd", i), Engine: engineRedis, Endpoint: silent},
+			TargetConfig{Name: fmt.Sprint("pg", i), Engine: enginePostgreSQL, Endpoint: silent, Username: "u"})
+	}
+	cfg := targetsConfig(targets...)
+	cfg.CheckTimeout = time.Second
+	cfg.Concurrency.Redis, cfg.Concurrency.PostgreSQL = 2, 3
+	s := newDatabaseSource(cfg, receivertest.NewNopSettings(metadata.Type))
+	counted := &inFlight{open: map[string]int{}, peak: map[string]int{}}
+	s.check = map[string]checkFunc{}
+	for engine, check := range checks {
+		s.check[engine] = func(ctx context.Context, tg target, tc *tls.Config, timeout time.Duration) error {
+			counted.enter(engine, "all")
+			defer counted.leave(engine, "all")
+			return check(ctx, tg, tc, timeout)
+		}
+	}
+	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
+	md, err := s.Collect(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 12.0, series.Of(md)[`database.unavailable{type="all"}`], "every check ended at its timeout")
+	assert.Equal(t, map[string]int{engineRedis: 2, enginePostgreSQL: 3, "all": 5}, counted.peak,
+		"checks in flight per engine, and both engines at once")
 }
 
 // TestConnectionsClosedAfterEachCheck counts the server-side sessions of the checking user after a cycle.

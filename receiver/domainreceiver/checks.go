@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,11 +233,50 @@ func (s *domainSource) httpClient(t *target) *http.Client {
 			})
 		},
 	}
-	client := &http.Client{Transport: transport}
+	client := &http.Client{Transport: transport, CheckRedirect: t.checkRedirect}
 	if !t.FollowRedirects {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	return client
+}
+
+// maxRedirects is net/http's own limit, kept since checkRedirect replaces its default.
+const maxRedirects = 10
+
+// checkRedirect drops the configured headers from a redirect that leaves the target's origin
+// (https, host, port). net/http strips only Authorization and cookies, and only across domains,
+// so an X-Api-Key would follow the redirect anywhere and Authorization would go out over plain http.
+func (t *target) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if !t.sameOrigin(req.URL) {
+		for k := range t.Headers {
+			req.Header.Del(k)
+		}
+	}
+	return nil
+}
+
+// sameOrigin: u is https on the target's host and port.
+func (t *target) sameOrigin(u *url.URL) bool {
+	if !strings.EqualFold(u.Scheme, "https") {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = strconv.Itoa(defaultPort)
+	}
+	return port == strconv.Itoa(t.port) && sameHost(u.Hostname(), t.host)
+}
+
+// sameHost compares names case-insensitively and addresses by value ("::1" = "0:0:0:0:0:0:0:1").
+func sameHost(a, b string) bool {
+	if ipA, err := netip.ParseAddr(a); err == nil {
+		ipB, err := netip.ParseAddr(b)
+		return err == nil && ipA == ipB
+	}
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
 // dialTLS connects and shakes hands, up to dial_retries times while ctx lasts. A certificate that

@@ -1,6 +1,8 @@
 package domainreceiver
 
 import (
+	"encoding/json"
+	"fmt"
 	"github.com/labring/otelcol-sealos/test/configtest"
 	"strings"
 	"testing"
@@ -115,9 +117,17 @@ func TestValidateNamesTheKeyAndTarget(t *testing.T) {
 	}
 }
 
+// The invalid target carries secret headers: the errors about it, and the config as printed or
+// marshalled (logs, print-config), never show their values.
 func TestHeaderValuesStayOutOfErrors(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "bad_targets"))
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "secret")
-	assert.Equal(t, "[REDACTED]", configopaque.String("Bearer secret-token").String())
+	const marker = "header-secret-marker"
+	cfg := loadConfig(t, "bad_targets")
+	require.Equal(t, configopaque.String(marker), cfg.Targets[4].Headers["X-Api-Key"], "the fixture must carry the secret")
+	err := xconfmap.Validate(cfg)
+	require.ErrorContains(t, err, `targets[4] ("example.org")`)
+	assert.NotContains(t, err.Error(), marker)
+	assert.NotContains(t, fmt.Sprintf("%v %+v", cfg, cfg.Targets), marker)
+	out, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), marker)
 }

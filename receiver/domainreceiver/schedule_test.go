@@ -1,6 +1,7 @@
 package domainreceiver
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,9 +14,7 @@ func TestRunQueueBoundsConcurrency(t *testing.T) {
 	const workers, targets, checksPerTarget = 3, 40, 4
 	var inFlight, peak, lookups, checks atomic.Int64
 	enter := func() {
-		n := inFlight.Add(1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
+		raise(&peak, inFlight.Add(1))
 		time.Sleep(time.Millisecond) // long enough for the workers to overlap
 		inFlight.Add(-1)
 	}
@@ -39,4 +38,43 @@ func TestRunQueueBoundsConcurrency(t *testing.T) {
 
 func TestRunQueueNoTargets(t *testing.T) {
 	runQueue(4, 0, func(int) []func() { t.Fatal("no target to resolve"); return nil })
+}
+
+// The lower bound: every worker runs a job at once. Each job waits until all workers are busy,
+// which a queue running fewer jobs at a time (a serial one) never reaches; after a bounded wait
+// the test fails instead of hanging.
+func TestRunQueueRunsWorkersJobsAtOnce(t *testing.T) {
+	const workers = 4
+	var inFlight, peak atomic.Int64
+	allBusy, gaveUp := make(chan struct{}), make(chan struct{})
+	var closeAllBusy, giveUp sync.Once
+	job := func() {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		raise(&peak, n)
+		if n == workers {
+			closeAllBusy.Do(func() { close(allBusy) })
+		}
+		select {
+		case <-allBusy:
+		case <-gaveUp:
+		case <-time.After(10 * time.Second):
+			giveUp.Do(func() { close(gaveUp) })
+		}
+	}
+	runQueue(workers, 2*workers, func(i int) []func() {
+		job()
+		return []func(){job, job}
+	})
+	select {
+	case <-allBusy:
+	default:
+		t.Fatalf("at most %d of %d workers ran at once", peak.Load(), workers)
+	}
+}
+
+// raise sets peak to n if n is higher.
+func raise(peak *atomic.Int64, n int64) {
+	for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+	}
 }

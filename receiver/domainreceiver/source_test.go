@@ -185,6 +185,17 @@ func TestCollectGoldenIPv4Only(t *testing.T) {
 	compareGolden(t, "ipv4_only.yaml", md)
 }
 
+// ipv4: false checks the IPv6 addresses only: multi.test on ::1 alone, and a name with IPv4
+// addresses only has no answer (dns_no_answer), not an empty success.
+func TestCollectGoldenIPv6Only(t *testing.T) {
+	sc := startScenario(t)
+	cfg := sc.config(sc.target("multi.test", nil), sc.target("v6only.test", nil), sc.target("ok.test", nil))
+	cfg.IPv4 = false
+	md := collect(t, cfg)
+	withoutPort(md, sc.port)
+	compareGolden(t, "ipv6_only.yaml", md)
+}
+
 func TestCollectGoldenCertCheckOnly(t *testing.T) {
 	sc := startScenario(t)
 	cfg := sc.config(sc.target("multi.test", nil), sc.target("expired.test", nil), sc.target("error.test", path("/error")))

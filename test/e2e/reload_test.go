@@ -193,6 +193,54 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	assert.Contains(t, r.col.Output(), "bogus_key")
 }
 
+// A reload that adds a receiver in a new pipeline, then one that removes both: the new pipeline
+// exports after the first edit, its series are gone after the second, and the collector keeps
+// running (and exporting the first pipeline) throughout.
+func TestReloadAddsAndRemovesAReceiverAndPipeline(t *testing.T) {
+	t.Setenv("OTELCOL_SEALOS_RELOAD_DEBOUNCE", "300ms")
+	c := k8stest.StartT(t)
+	createSampleNodes(t, c)
+	port := otelcoltest.FreePort(t)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	reloadOnly := "receivers:\n  config_reload:\n    collection_interval: 200ms\n"
+	base := exportedThroughPrometheus(reloadOnly, port, 0, "config_reload")
+	withNodes := exportedThroughPrometheus(reloadOnly+fmt.Sprintf(`  node:
+    auth_type: kubeConfig
+    kubeconfig_path: %s
+    collection_interval: 200ms
+    initial_delay: 0s
+    ignore_new_node_duration: 0s
+`, c.Kubeconfig), port, 0, "config_reload") + `    metrics/nodes:
+      receivers: [node]
+      exporters: [prometheus]
+`
+	writeInPlace(t, path, base)
+	col := otelcoltest.Start(t, path)
+	r := &reloadRig{t: t, col: col, url: fmt.Sprintf("http://127.0.0.1:%d/metrics", port)}
+	nodeSeries := `sealos_node_healthy{node="node-healthy"}`
+	r.eventually("the first pipeline exports", func(s map[string]float64) bool {
+		_, hasNode := s[nodeSeries]
+		return s[lastReloadOK] > 0 && !hasNode
+	})
+	loaded := r.last[lastReloadOK]
+
+	writeInPlace(t, path, withNodes)
+	r.eventually("the added pipeline exports", func(s map[string]float64) bool { return s[nodeSeries] == 1 && s[lastReloadOK] > loaded })
+	loaded = r.last[lastReloadOK]
+
+	writeInPlace(t, path, base)
+	r.eventually("the removed pipeline's series are gone", func(s map[string]float64) bool {
+		_, hasNode := s[nodeSeries]
+		return !hasNode && s[lastReloadOK] > loaded
+	})
+	require.Never(t, func() bool {
+		_, hasNode := r.scrape()[nodeSeries]
+		return hasNode
+	}, 5*200*time.Millisecond, 100*time.Millisecond, "the removed receiver still runs (5 of its collection intervals)")
+	assert.Zero(t, r.last[reloadFailures])
+	assert.False(t, col.Exited())
+}
+
 // OTELCOL_<PATH> beats the file, at start and after a reload.
 func TestEnvironmentOverrideSurvivesReload(t *testing.T) {
 	dir := t.TempDir()

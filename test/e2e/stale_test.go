@@ -144,7 +144,9 @@ func TestStaleSeriesVanishWithinACycle(t *testing.T) {
 	require.NoError(t, c.Dynamic.Resource(crdsClustersGVR).Namespace("ns-stale").Delete(ctx, "db-2", metav1.DeleteOptions{}))
 	serveTLSAt(t, fmt.Sprintf("127.0.0.1:%d", domainPort), ca)
 	changed := time.Now()
-	defer func() { t.Logf("state change -> both endpoints hold exactly the new state after %s (interval 300ms)", time.Since(changed).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("state change -> both endpoints hold exactly the new state after %s (interval 300ms)", time.Since(changed).Round(time.Millisecond))
+	}()
 
 	requireExactly(t, col, endpoints, merge(
 		map[string]float64{`sealos_kubeblocks_cluster_status{name="db-1",namespace="ns-stale",state="Running"}`: 1},

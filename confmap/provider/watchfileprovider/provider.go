@@ -9,6 +9,7 @@ package watchfileprovider // import "github.com/labring/otelcol-sealos/confmap/p
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,7 +40,9 @@ type options struct {
 	// watch is false when the process is itself a `validate` (or other one-shot) run.
 	watch    bool
 	debounce time.Duration
-	now      func() time.Time
+	// validateTimeout bounds one run of validate; 0 is validateTimeout.
+	validateTimeout time.Duration
+	now             func() time.Time
 }
 
 // NewFactory returns the `file` provider factory used by the distribution.
@@ -69,6 +72,9 @@ type provider struct {
 	approved map[string][sha256.Size]byte
 	// rejected: per path, content that failed validation (not validated twice).
 	rejected map[string][sha256.Size]byte
+	// unsettled: per path, content whose validation gave no verdict (timed out, killed), already
+	// counted as a failure; it is validated again, but not counted again.
+	unsettled map[string][sha256.Size]byte
 	// notified: one watcher of this provider already asked for a reload; the others stay quiet
 	// (the resolver's change channel holds one event, see watch.notify).
 	notified bool
@@ -81,12 +87,13 @@ func newProvider(set confmap.ProviderSettings, opts options) *provider {
 		logger = zap.NewNop()
 	}
 	return &provider{
-		logger:   logger,
-		opts:     opts,
-		served:   map[string]served{},
-		approved: map[string][sha256.Size]byte{},
-		rejected: map[string][sha256.Size]byte{},
-		watches:  map[*watch]struct{}{},
+		logger:    logger,
+		opts:      opts,
+		served:    map[string]served{},
+		approved:  map[string][sha256.Size]byte{},
+		rejected:  map[string][sha256.Size]byte{},
+		unsettled: map[string][sha256.Size]byte{},
+		watches:   map[*watch]struct{}{},
 	}
 }
 
@@ -94,23 +101,30 @@ func (*provider) Scheme() string { return schemeName }
 
 // Retrieve reads the file. On a reload (the path was served before and the content differs from
 // what a watcher approved, e.g. after SIGHUP), the new content is validated first; if it is
-// invalid, the previous content is served again so the collector keeps its old configuration
-// instead of exiting. With a watcher, the file is watched until the returned Retrieved is closed.
+// invalid, cannot be validated in time, or the file cannot be read, the previous content is
+// served again so the collector keeps its old configuration instead of exiting. With a watcher,
+// the file is watched until the returned Retrieved is closed.
 func (p *provider) Retrieve(ctx context.Context, uri string, watcher confmap.WatcherFunc) (*confmap.Retrieved, error) {
 	if !strings.HasPrefix(uri, schemeName+":") {
 		return nil, fmt.Errorf("%q uri is not supported by %q provider", uri, schemeName)
 	}
 	path := filepath.Clean(uri[len(schemeName)+1:])
-	content, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("unable to read the file %v: %w", uri, err)
-	}
 	debounce, err := p.debounce()
 	if err != nil {
 		return nil, err
 	}
-	onDisk := sha256.Sum256(content)
-	content = p.contentToServe(ctx, path, content, onDisk)
+	content, err := os.ReadFile(path)
+	if err != nil {
+		prev, seen := p.lastServed(path)
+		if !seen || !p.opts.watch {
+			return nil, fmt.Errorf("unable to read the file %v: %w", uri, err)
+		}
+		// Deleted between a notification and this reload, or mid-swap at a SIGHUP.
+		p.keepPrevious(path, [sha256.Size]byte{}, fmt.Errorf("unable to read the file: %w", err))
+		content = prev.content
+	} else {
+		content = p.contentToServe(ctx, path, content, sha256.Sum256(content))
+	}
 
 	p.mu.Lock()
 	if len(p.watches) == 0 {
@@ -121,7 +135,7 @@ func (p *provider) Retrieve(ctx context.Context, uri string, watcher confmap.Wat
 
 	var opts []confmap.RetrievedOption
 	if watcher != nil && p.opts.watch {
-		w, err := p.startWatch(path, onDisk, debounce, watcher)
+		w, err := p.startWatch(path, debounce, watcher)
 		if err != nil {
 			return nil, err
 		}
@@ -133,6 +147,13 @@ func (p *provider) Retrieve(ctx context.Context, uri string, watcher confmap.Wat
 	return confmap.NewRetrievedFromYAML(content, opts...)
 }
 
+func (p *provider) lastServed(path string) (served, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.served[path]
+	return s, ok
+}
+
 // contentToServe decides between the file's new content and the last served one.
 func (p *provider) contentToServe(ctx context.Context, path string, content []byte, hash [sha256.Size]byte) []byte {
 	p.mu.Lock()
@@ -141,14 +162,15 @@ func (p *provider) contentToServe(ctx context.Context, path string, content []by
 	p.mu.Unlock()
 
 	if seen && prev.hash != hash && !approved && p.opts.watch {
-		if err := p.opts.validate(ctx); err != nil {
-			p.reject(path, hash, err)
+		if err := p.validate(ctx, nil); err != nil {
+			p.verdict(path, hash, err)
 			return prev.content
 		}
 	}
 	p.mu.Lock()
 	p.served[path] = served{content: content, hash: hash}
 	delete(p.approved, path)
+	delete(p.unsettled, path)
 	p.mu.Unlock()
 	if p.opts.watch {
 		recordSuccess(p.opts.now())
@@ -156,13 +178,69 @@ func (p *provider) contentToServe(ctx context.Context, path string, content []by
 	return content
 }
 
+// validate runs the validator within validateTimeout, and until stop closes (nil: never). An
+// error that is not the configuration's fault (the run timed out, was killed, or could not start)
+// wraps errInconclusive.
+func (p *provider) validate(ctx context.Context, stop <-chan struct{}) error {
+	timeout := p.opts.validateTimeout
+	if timeout <= 0 {
+		timeout = validateTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	err := p.opts.validate(ctx)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errInconclusive) {
+		err = fmt.Errorf("%w: %w", errInconclusive, err)
+	}
+	return err
+}
+
+// verdict records a failed validation: invalid content is rejected for good, content that could
+// not be validated is kept back (the previous configuration stays) but validated again later.
+func (p *provider) verdict(path string, hash [sha256.Size]byte, err error) {
+	if errors.Is(err, errInconclusive) {
+		p.keepPrevious(path, hash, err)
+		return
+	}
+	p.reject(path, hash, err)
+}
+
 // reject logs one error and counts the failure; the old configuration stays.
 func (p *provider) reject(path string, hash [sha256.Size]byte, err error) {
 	p.mu.Lock()
 	p.rejected[path] = hash
+	delete(p.unsettled, path)
 	p.mu.Unlock()
 	recordFailure()
 	p.logger.Error("Config reload rejected: the new configuration is invalid; the collector keeps running the previous one",
+		zap.String("file", path), zap.Error(err))
+}
+
+// keepPrevious keeps the old configuration when the file could not be read or validated: the
+// content is never applied unvalidated, and not remembered as invalid either. One failure is
+// counted per content (hash; the zero hash for an unreadable file).
+func (p *provider) keepPrevious(path string, hash [sha256.Size]byte, err error) {
+	p.mu.Lock()
+	prev, counted := p.unsettled[path]
+	counted = counted && prev == hash
+	p.unsettled[path] = hash
+	p.mu.Unlock()
+	if counted {
+		p.logger.Warn("Config reload still not possible; the collector keeps running the previous configuration",
+			zap.String("file", path), zap.Error(err))
+		return
+	}
+	recordFailure()
+	p.logger.Error("Config reload not applied: the new configuration could not be read or validated; the collector keeps running the previous one",
 		zap.String("file", path), zap.Error(err))
 }
 

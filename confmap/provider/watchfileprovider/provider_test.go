@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,9 +18,18 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	switch {
+	case os.Getenv(validatingEnv) != "":
+		os.Exit(0) // the validate child of TestValidatorRunsTheRunningImage: the running image answers
+	case os.Getenv(roleEnv) == "collector":
+		playCollector()
+	}
+	goleak.VerifyTestMain(m)
+}
 
 const debounce = 100 * time.Millisecond
 
@@ -30,11 +41,23 @@ const quiet = 10 * debounce
 type fakeValidator struct {
 	path  string
 	calls atomic.Int32
+
+	mu   sync.Mutex
+	runs []validation
+}
+
+// validation is what one validate run read, and when.
+type validation struct {
+	content string
+	at      time.Time
 }
 
 func (v *fakeValidator) validate(context.Context) error {
 	v.calls.Add(1)
 	b, err := os.ReadFile(v.path)
+	v.mu.Lock()
+	v.runs = append(v.runs, validation{content: string(b), at: time.Now()})
+	v.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -42,6 +65,12 @@ func (v *fakeValidator) validate(context.Context) error {
 		return errors.New("'receivers::node::collection_interval' invalid")
 	}
 	return nil
+}
+
+func (v *fakeValidator) validations() []validation {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.runs)
 }
 
 // notifications counts watcher calls and checks none carries an error.
@@ -70,11 +99,18 @@ func (n *notifications) count() int {
 func newTestProvider(t *testing.T, path string) (*provider, *fakeValidator) {
 	t.Helper()
 	v := &fakeValidator{path: path}
-	p := newProvider(confmap.ProviderSettings{Logger: zap.NewNop()}, options{
-		validate: v.validate, watch: true, debounce: debounce, now: time.Now,
+	return watchingProvider(t, zap.NewNop(), v.validate, 0), v
+}
+
+// watchingProvider is a watching provider with the test debounce, shut down when the test ends;
+// validateTimeout 0 is the default.
+func watchingProvider(t *testing.T, logger *zap.Logger, validate Validator, validateTimeout time.Duration) *provider {
+	t.Helper()
+	p := newProvider(confmap.ProviderSettings{Logger: logger}, options{
+		validate: validate, watch: true, debounce: debounce, validateTimeout: validateTimeout, now: time.Now,
 	})
 	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
-	return p, v
+	return p
 }
 
 func write(t *testing.T, path, content string) {
@@ -211,19 +247,80 @@ func TestConfigMapSwapWithSameContentDoesNotNotify(t *testing.T) {
 	assert.Zero(t, v.calls.Load())
 }
 
+// A burst of writes is validated once, after it settled: the validated content is the last one,
+// read at least one debounce after the last write (a watch without debounce would validate and
+// apply the first write of the burst).
 func TestBurstIsDebouncedIntoOneValidationAndNotify(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	write(t, path, "a: 0\n")
 	p, v := newTestProvider(t, path)
 	n := &notifications{}
 	retrieve(t, p, path, n)
+	var last string
+	var lastWrite time.Time
 	for i := 1; i <= 10; i++ {
-		write(t, path, "a: "+strings.Repeat("1", i)+"\n")
+		last = "a: " + strings.Repeat("1", i) + "\n"
+		write(t, path, last)
+		lastWrite = time.Now()
 		time.Sleep(debounce / 5)
 	}
 	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond)
 	require.Never(t, func() bool { return n.count() > 1 }, quiet, 10*time.Millisecond)
-	assert.Equal(t, int32(1), v.calls.Load(), "only the settled content is validated")
+	runs := v.validations()
+	require.Len(t, runs, 1, "only the settled content is validated")
+	assert.Equal(t, last, runs[0].content)
+	assert.GreaterOrEqual(t, runs[0].at.Sub(lastWrite), debounce, "validated before the burst had settled")
+}
+
+// Only the file's own events postpone its reload: a sibling rewritten more often than the
+// debounce (a log, another ConfigMap key's tool) must not hold the reload back forever.
+func TestSiblingFileEventsDoNotPostponeTheReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	write(t, path, "a: 1\n")
+	p, _ := newTestProvider(t, path)
+	n := &notifications{}
+	retrieve(t, p, path, n)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(debounce / 4):
+				_ = os.WriteFile(filepath.Join(dir, "sibling.log"), []byte(strconv.Itoa(i)), 0o600)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-stopped })
+	write(t, path, "a: 2\n")
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond,
+		"the sibling's writes kept postponing the reload")
+}
+
+// The directory removed (a volume unmounted, a deploy tool recreating it) and created again: the
+// watch says so and picks the file up again instead of going silent.
+func TestRemovedDirectoryIsWatchedAgainWhenItComesBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "conf")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	path := filepath.Join(dir, "config.yaml")
+	write(t, path, "a: 1\n")
+	core, logs := observer.New(zap.InfoLevel)
+	v := &fakeValidator{path: path}
+	p := watchingProvider(t, zap.New(core), v.validate, 0)
+	n := &notifications{}
+	retrieve(t, p, path, n)
+
+	require.NoError(t, os.RemoveAll(dir))
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("directory is gone").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
+	// The deletion's own event is checked first (file unreadable): only then is the directory back.
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("Config file unreadable").Len() > 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Zero(t, n.count())
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	write(t, path, "a: 2\n")
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond, "the watch never came back")
+	assert.Equal(t, 1, logs.FilterMessageSnippet("directory is back").Len())
 }
 
 func TestUnchangedRewriteDoesNotNotify(t *testing.T) {
@@ -249,8 +346,8 @@ func TestInvalidContentIsRejectedThenFixed(t *testing.T) {
 	write(t, path, "a: invalid\n")
 	require.Eventually(t, func() bool { return ReadStats().Failures == before.Failures+1 }, 5*time.Second, 10*time.Millisecond)
 	assert.Zero(t, n.count())
-	// Touching the directory again does not re-validate (or re-count) the same bad content.
-	write(t, filepath.Join(filepath.Dir(path), "other"), "x")
+	// Writing the same bad content again does not re-validate (or re-count) it.
+	write(t, path, "a: invalid\n")
 	require.Never(t, func() bool { return v.calls.Load() > 1 }, quiet, 10*time.Millisecond)
 
 	write(t, path, "a: 2\n")
@@ -285,6 +382,81 @@ func TestRetrieveOnReloadServesPreviousContentWhenInvalid(t *testing.T) {
 	r = retrieve(t, p, path, nil)
 	assert.Equal(t, 2, value(t, r, "a"))
 	assert.True(t, ReadStats().LastSuccess.After(before.LastSuccess))
+}
+
+// The file deleted between a notification and the reload's Retrieve (or at a SIGHUP): the
+// previous configuration is served instead of an error that would stop the collector; once the
+// file is back, the watch applies it.
+func TestRetrieveOnReloadKeepsPreviousContentWhenUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	write(t, path, "a: 1\n")
+	p, _ := newTestProvider(t, path)
+	n := &notifications{}
+	r := retrieve(t, p, path, n)
+	require.NoError(t, r.Close(context.Background()))
+
+	require.NoError(t, os.Remove(path))
+	before := ReadStats()
+	r = retrieve(t, p, path, n)
+	assert.Equal(t, 1, value(t, r, "a"))
+	assert.Equal(t, before.Failures+1, ReadStats().Failures, "a reload that could not read the file is a failure")
+
+	write(t, path, "a: 2\n")
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Close(context.Background()))
+	assert.Equal(t, 2, value(t, retrieve(t, p, path, nil), "a"))
+}
+
+// hangingFirst is a validator whose first run hangs until its deadline (a stuck child), and whose
+// later runs pass.
+type hangingFirst struct{ calls atomic.Int32 }
+
+func (h *hangingFirst) validate(ctx context.Context) error {
+	if h.calls.Add(1) == 1 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// SIGHUP while validate hangs: Retrieve returns at the validate timeout with the previous content
+// (the collector is not left without pipelines, and unvalidated content is not applied), counts one
+// failure, and does not take the timeout for a verdict: the watch validates again and reloads.
+func TestRetrieveWithHungValidateKeepsPreviousThenRetries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	write(t, path, "a: 1\n")
+	h := &hangingFirst{}
+	p := watchingProvider(t, zap.NewNop(), h.validate, debounce)
+	n := &notifications{}
+	r := retrieve(t, p, path, n)
+	require.NoError(t, r.Close(context.Background()))
+
+	write(t, path, "a: 2\n")
+	before := ReadStats()
+	r = retrieve(t, p, path, n)
+	assert.Equal(t, 1, value(t, r, "a"), "content without a verdict was applied")
+	assert.Equal(t, before.Failures+1, ReadStats().Failures)
+
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond, "the content was never validated again")
+	assert.Equal(t, before.Failures+1, ReadStats().Failures, "the retry that passed is not a failure")
+	require.NoError(t, r.Close(context.Background()))
+	assert.Equal(t, 2, value(t, retrieve(t, p, path, nil), "a"))
+	assert.Equal(t, int32(2), h.calls.Load())
+}
+
+// The same in the watch: a validate run that times out is not a rejection of the content.
+func TestWatchRetriesAValidateThatTimedOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	write(t, path, "a: 1\n")
+	h := &hangingFirst{}
+	p := watchingProvider(t, zap.NewNop(), h.validate, debounce)
+	n := &notifications{}
+	before := ReadStats()
+	retrieve(t, p, path, n)
+	write(t, path, "a: 2\n")
+	require.Eventually(t, func() bool { return n.count() == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, int32(2), h.calls.Load())
+	assert.Equal(t, before.Failures+1, ReadStats().Failures)
 }
 
 func TestCloseStopsWatching(t *testing.T) {

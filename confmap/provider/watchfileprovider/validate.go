@@ -17,17 +17,35 @@ const validatingEnv = "OTELCOL_SEALOS_VALIDATING"
 // valueFlags are the collector's flags that take a separate value (`--config x`).
 var valueFlags = map[string]bool{"config": true, "set": true, "feature-gates": true}
 
-// execValidator runs this very binary as `<binary> validate <the same flags>` with the same
-// environment: exactly the checks of the `validate` subcommand (YAML, providers and converters,
-// unknown components, every component's Validate, pipelines), against the files as they are now.
+// errInconclusive marks a validate run that gave no verdict on the configuration: it timed out,
+// was killed, or could not start. The content is then not applied, but not rejected for good.
+var errInconclusive = errors.New("validate did not finish")
+
+// execValidator runs the running collector image as `<binary> validate <the same flags>` with
+// the same environment: exactly the checks of the `validate` subcommand (YAML, providers and
+// converters, unknown components, every component's Validate, pipelines), against the files as
+// they are now.
 func execValidator(args, env []string) Validator {
-	exe, err := os.Executable()
+	exe, err := runningImage()
 	if err != nil {
 		return func(context.Context) error {
-			return fmt.Errorf("cannot find the collector binary to validate with: %w", err)
+			return fmt.Errorf("%w: cannot find the collector binary to validate with: %w", errInconclusive, err)
 		}
 	}
 	return execValidatorFor(exe, args, env)
+}
+
+// procSelfExe is the image this process runs, even after the file it was started from was
+// replaced (an upgrade in place) or removed: validating with that file could run another version.
+const procSelfExe = "/proc/self/exe"
+
+// runningImage resolves, once, the binary to validate with: procSelfExe where /proc exists,
+// else the path the process was started from.
+func runningImage() (string, error) {
+	if _, err := os.Stat(procSelfExe); err == nil {
+		return procSelfExe, nil
+	}
+	return os.Executable()
 }
 
 func execValidatorFor(exe string, args, env []string) Validator {
@@ -42,13 +60,16 @@ func execValidatorFor(exe string, args, env []string) Validator {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("validate did not finish: %w", ctx.Err())
+			return fmt.Errorf("%w: %w", errInconclusive, ctx.Err())
 		}
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
+			if !exitErr.Exited() {
+				return fmt.Errorf("%w: the validate process was stopped (%s)", errInconclusive, exitErr.ProcessState)
+			}
 			return errors.New(childMessage(out.String()))
 		}
-		return fmt.Errorf("running validate: %w", err)
+		return fmt.Errorf("%w: running validate: %w", errInconclusive, err)
 	}
 }
 
