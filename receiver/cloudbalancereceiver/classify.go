@@ -32,13 +32,14 @@ func (p *provider) classify(ctx context.Context, err error, status int) string {
 		}
 		return "api:" + api.code
 	}
-	// No provider code: an HTTP status from a gateway, or what the transport said.
+	// No provider code: an HTTP status from a gateway, a body that is not the documented one, or
+	// what the transport said.
 	switch {
 	case status == http.StatusTooManyRequests:
 		return errorThrottled
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return errorAuth
-	case api != nil && status >= 300:
+	case status >= 300:
 		return fmt.Sprintf("api:http_%d", status)
 	case api != nil:
 		return errorInvalidResponse

@@ -71,8 +71,10 @@ const (
 	defaultSecretSecretKey = "access_key_secret"
 )
 
-func (r *SecretRef) idKey() string     { return orDefault(r.AccessKeyIDKey, defaultSecretIDKey) }
-func (r *SecretRef) secretKey() string { return orDefault(r.AccessKeySecretKey, defaultSecretSecretKey) }
+func (r *SecretRef) idKey() string { return orDefault(r.AccessKeyIDKey, defaultSecretIDKey) }
+func (r *SecretRef) secretKey() string {
+	return orDefault(r.AccessKeySecretKey, defaultSecretSecretKey)
+}
 
 func orDefault(v, def string) string {
 	if v == "" {

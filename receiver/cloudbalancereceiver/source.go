@@ -2,6 +2,7 @@ package cloudbalancereceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -110,6 +111,7 @@ func (s *balanceSource) Shutdown(context.Context) error {
 type result struct {
 	balance   balance
 	errorType string // "" on success
+	code      string // the provider's error code, when it gave one
 	err       error  // redacted
 }
 
@@ -173,7 +175,8 @@ func (s *balanceSource) query(ctx context.Context, i int, secrets *secretReader)
 	for attempt := 1; ; attempt++ {
 		transport := &callTransport{ctx: ctx, base: s.transports[i]}
 		c.client = &http.Client{Transport: transport}
-		c.timeout = time.Until(deadline(ctx))
+		// The context ends the request; the SDKs' own timeouts are only a backstop past it.
+		c.timeout = time.Until(deadline(ctx)) + time.Second
 		b, err := p.query(ctx, c)
 		if err == nil {
 			return result{balance: b}
@@ -183,7 +186,12 @@ func (s *balanceSource) query(ctx context.Context, i int, secrets *secretReader)
 			if attempt > 1 {
 				err = fmt.Errorf("%w (%d attempts)", err, attempt)
 			}
-			return result{errorType: typ, err: redact.Error(fmt.Errorf("%s: %w", typ, err), hidden...)}
+			r := result{errorType: typ, err: redact.Error(fmt.Errorf("%s: %w", typ, err), hidden...)}
+			var api *apiError
+			if errors.As(err, &api) && api.code != errInvalidResponse {
+				r.code = redact.Text(api.code, hidden...)
+			}
+			return r
 		}
 		wait *= 2
 	}
@@ -238,7 +246,9 @@ func (s *balanceSource) tell(i int, r result) {
 	if r.err == nil {
 		s.report(key, nil)
 	} else {
-		s.report(key, fmt.Errorf("%s account %s: %w", a.Provider, a.AccountID, r.err))
+		// The status names the kind and code only: it stays the same from cycle to cycle (request
+		// ids change), so it changes only when the account's state does. The log has the detail.
+		s.report(key, statusError(r))
 		fields = append(fields, zap.String("error_type", r.errorType), zap.Error(r.err))
 	}
 	if r.errorType == s.logged[i] {
@@ -253,4 +263,11 @@ func (s *balanceSource) tell(i int, r result) {
 		return
 	}
 	s.set.Logger.Warn("cloud balance query failed", fields...)
+}
+
+func statusError(r result) error {
+	if r.code == "" || r.errorType == "api:"+r.code {
+		return errors.New(r.errorType)
+	}
+	return fmt.Errorf("%s (%s)", r.errorType, r.code)
 }

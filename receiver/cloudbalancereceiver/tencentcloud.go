@@ -68,9 +68,12 @@ func queryTencentcloud(ctx context.Context, c call) (balance, error) {
 		if !errors.As(err, &sdkErr) {
 			return balance{}, err // transport
 		}
-		if strings.HasPrefix(sdkErr.Code, "ClientError.") {
-			// Produced on our side: an HTTP status other than 200 (the status is kept by the
-			// transport) or a body that is not the documented JSON.
+		switch {
+		case sdkErr.Code == "ClientError.NetworkError" || sdkErr.Code == "ClientError.IOError":
+			return balance{}, err // the transport's error (wrapped), for classification
+		case strings.HasPrefix(sdkErr.Code, "ClientError."):
+			// Produced on our side: an HTTP status other than 200 (the transport keeps the
+			// status) or a body that is not the documented JSON.
 			return balance{}, &apiError{code: errInvalidResponse, message: sdkErr.Code}
 		}
 		return balance{}, &apiError{code: sdkErr.Code, message: sdkErr.Message, requestID: sdkErr.RequestId}

@@ -39,7 +39,9 @@ func queryVolcengine(ctx context.Context, c call) (balance, error) {
 	if err != nil {
 		return balance{}, err
 	}
-	out, err := billing.New(sess).QueryBalanceAcctWithContext(ctx, &billing.QueryBalanceAcctInput{})
+	// The SDK's typed output declares AccountID as int32, which account ids above 2^31 overflow
+	// (the whole call then fails): read the same call's generic output instead.
+	out, err := billing.New(sess).QueryBalanceAcctCommonWithContext(ctx, &map[string]any{})
 	if err != nil {
 		var failure volcengineerr.RequestFailure
 		if errors.As(err, &failure) {
@@ -51,10 +53,12 @@ func queryVolcengine(ctx context.Context, c call) (balance, error) {
 		}
 		return balance{}, err
 	}
-	if out.AvailableBalance == nil {
-		return balance{}, &apiError{code: errInvalidResponse, message: "Result.AvailableBalance is missing"}
+	result, _ := (*out)["Result"].(map[string]any)
+	available, ok := result["AvailableBalance"].(string)
+	if !ok {
+		return balance{}, &apiError{code: errInvalidResponse, message: "Result.AvailableBalance is missing or not a string"}
 	}
-	v, err := parseAmount("Result.AvailableBalance", *out.AvailableBalance)
+	v, err := parseAmount("Result.AvailableBalance", available)
 	if err != nil {
 		return balance{}, err
 	}
