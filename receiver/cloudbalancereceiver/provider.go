@@ -69,7 +69,11 @@ const errInvalidResponse = "invalid_response"
 
 func (e *apiError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.code)
+	if e.code == errInvalidResponse {
+		b.WriteString("unreadable answer")
+	} else {
+		b.WriteString(e.code)
+	}
 	if e.status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.status)
 	}

@@ -74,7 +74,7 @@ func queryTencentcloud(ctx context.Context, c call) (balance, error) {
 		case strings.HasPrefix(sdkErr.Code, "ClientError."):
 			// Produced on our side: an HTTP status other than 200 (the transport keeps the
 			// status) or a body that is not the documented JSON.
-			return balance{}, &apiError{code: errInvalidResponse, message: sdkErr.Code}
+			return balance{}, &apiError{code: errInvalidResponse, message: sdkErr.Code + " (the SDK could not read it)"}
 		}
 		return balance{}, &apiError{code: sdkErr.Code, message: sdkErr.Message, requestID: sdkErr.RequestId}
 	}

@@ -173,3 +173,17 @@ func (h *reportingHost) texts() []string {
 	}
 	return out
 }
+
+// lastStatus is the last event's error text, or its status when it has no error.
+func (h *reportingHost) lastStatus() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) == 0 {
+		return ""
+	}
+	ev := h.events[len(h.events)-1]
+	if ev.Err() != nil {
+		return ev.Err().Error()
+	}
+	return ev.Status().String()
+}
