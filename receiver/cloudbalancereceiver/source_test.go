@@ -2,7 +2,7 @@ package cloudbalancereceiver
 
 import (
 	"context"
-	"net"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 
 	"github.com/labring/otelcol-sealos/test/cloudtest"
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
 	"github.com/labring/otelcol-sealos/test/series"
 )
 
@@ -143,7 +144,7 @@ func TestSlowReplyTimesOut(t *testing.T) {
 // A closed port is a network error; a gateway's answers without a provider code are typed by
 // their HTTP status; a body that is not the documented one is an invalid response.
 func TestTransportAndGatewayErrors(t *testing.T) {
-	closed := closedPort(t)
+	closed := fmt.Sprintf("127.0.0.1:%d", otelcoltest.FreePort(t)) // nothing listens there
 	for _, provider := range providerNames() {
 		t.Run(provider, func(t *testing.T) {
 			c := newClouds(t)
@@ -166,15 +167,6 @@ func TestTransportAndGatewayErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
 }
 
 // At most max_concurrent_queries accounts are in flight at once.

@@ -103,51 +103,6 @@ func collectMetrics(t *testing.T, s *balanceSource) pmetric.Metrics {
 	return md
 }
 
-// recordingTerm is a leadership term that keeps what the source reports.
-type recordingTerm struct {
-	mu       sync.Mutex
-	problems map[string]string
-	ready    chan struct{}
-}
-
-func newRecordingTerm() *recordingTerm {
-	return &recordingTerm{problems: map[string]string{}, ready: make(chan struct{})}
-}
-
-func (r *recordingTerm) Ready() { close(r.ready) }
-
-func (r *recordingTerm) Report(key string, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err == nil {
-		delete(r.problems, key)
-		return
-	}
-	r.problems[key] = err.Error()
-}
-
-func (r *recordingTerm) snapshot() map[string]string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]string, len(r.problems))
-	for k, v := range r.problems {
-		out[k] = v
-	}
-	return out
-}
-
-// lead runs the source's Lead with a recording term until the test ends.
-func lead(t *testing.T, s *balanceSource) *recordingTerm {
-	t.Helper()
-	term := newRecordingTerm()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Lead(ctx, term) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-term.ready
-	return term
-}
-
 // reportingHost records the component status events reported to it.
 type reportingHost struct {
 	component.Host
