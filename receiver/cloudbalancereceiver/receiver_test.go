@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/cloudbalancereceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/cloudtest"
 	"github.com/labring/otelcol-sealos/test/series"
@@ -60,11 +60,11 @@ func TestStatusNamesFailingAccounts(t *testing.T) {
 		c.pointAt(Account{Provider: "tencentcloud", AccountID: "tc", AccessKeyIDEnv: "CB_STATUS_ID", AccessKeySecretEnv: "CB_STATUS_SECRET"}),
 		c.account("alicloud", "ali", "LTAI-1", "s", cloudtest.Reply{Balance: "1.00", Currency: "CNY"}),
 	)
-	host := &reportingHost{Host: componenttest.NewNopHost()}
+	host := statereceivertest.NewHost()
 	sink, logs := startReceiver(t, cfg, host)
 
 	want := "accounts[0] tencentcloud/tc: auth (AuthFailure.SignatureFailure)"
-	require.Eventually(t, func() bool { return slices.Contains(host.texts(), want) }, waitFor, 10*time.Millisecond, "status: %v", host.texts())
+	require.Eventually(t, func() bool { return slices.Contains(host.Errors(), want) }, waitFor, 10*time.Millisecond, "status: %v", host.Errors())
 	require.Eventually(t, func() bool {
 		return latest(sink)[`state_metric.collector.success{collector="cloudbalance"}`] == 1
 	}, waitFor, 10*time.Millisecond, "a failing account does not fail the cycle: %v", latest(sink))
@@ -74,8 +74,8 @@ func TestStatusNamesFailingAccounts(t *testing.T) {
 	ok := key("query_success", `account_id="tc",error_type="",provider="tencentcloud"`)
 	require.Eventually(t, func() bool { return latest(sink)[ok] == 1 }, waitFor, 10*time.Millisecond)
 	require.Eventually(t, func() bool {
-		return !strings.Contains(host.lastStatus(), "tencentcloud")
-	}, waitFor, 10*time.Millisecond, "the status clears: %v", host.texts())
+		return !strings.Contains(host.Last(), "tencentcloud")
+	}, waitFor, 10*time.Millisecond, "the status clears: %v", host.Errors())
 	// The failed series ends: the framework marks it stale once, then it is gone.
 	failed := key("query_success", `account_id="tc",error_type="auth",provider="tencentcloud"`)
 	require.Eventually(t, func() bool {

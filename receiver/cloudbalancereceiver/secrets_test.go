@@ -8,10 +8,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 
 	"github.com/labring/otelcol-sealos/internal/redact"
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/test/cloudtest"
 	"github.com/labring/otelcol-sealos/test/series"
 )
@@ -71,7 +71,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	cfg.QueryTimeout = 500 * time.Millisecond
 	cfg.ThrottleRetries = 1
 	cfg.MaxConcurrentQueries = len(accounts)
-	host := &reportingHost{Host: componenttest.NewNopHost()}
+	host := statereceivertest.NewHost()
 	sink, logs := startReceiver(t, cfg, host)
 
 	// Every account has had its outcome, at least twice (so repeated failures were logged too).
@@ -91,10 +91,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 			fmt.Fprintln(&text, name)
 		}
 	}
-	for _, status := range host.texts() {
+	for _, status := range host.Errors() {
 		fmt.Fprintln(&text, status)
 	}
-	require.NotEmpty(t, host.texts())
+	require.NotEmpty(t, host.Errors())
 	for _, needle := range needles {
 		assert.NotContains(t, text.String(), needle)
 	}

@@ -2,13 +2,11 @@ package cloudbalancereceiver
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
@@ -101,44 +99,4 @@ func collectMetrics(t *testing.T, s *balanceSource) pmetric.Metrics {
 	md, err := s.Collect(context.Background())
 	require.NoError(t, err)
 	return md
-}
-
-// reportingHost records the component status events reported to it.
-type reportingHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
-
-func (h *reportingHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-// texts is the error text of every event so far.
-func (h *reportingHost) texts() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	for _, ev := range h.events {
-		if ev.Err() != nil {
-			out = append(out, ev.Err().Error())
-		}
-	}
-	return out
-}
-
-// lastStatus is the last event's error text, or its status when it has no error.
-func (h *reportingHost) lastStatus() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.events) == 0 {
-		return ""
-	}
-	ev := h.events[len(h.events)-1]
-	if ev.Err() != nil {
-		return ev.Err().Error()
-	}
-	return ev.Status().String()
 }
