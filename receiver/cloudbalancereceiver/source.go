@@ -70,7 +70,7 @@ func (s *balanceSource) Start(ctx context.Context, _ component.Host) error {
 	if !s.cfg.usesSecrets() {
 		return nil
 	}
-	client, _, err := s.cfg.APIConfig.Client("otelcol-sealos/" + s.set.ID.String())
+	client, _, err := s.cfg.Client("otelcol-sealos/" + s.set.ID.String())
 	if err != nil {
 		return err
 	}
