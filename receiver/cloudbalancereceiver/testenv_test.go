@@ -25,7 +25,7 @@ type clouds struct {
 	ali, tencent, volc *cloudtest.Server
 }
 
-func newClouds(t *testing.T) *clouds {
+func newClouds(t testing.TB) *clouds {
 	return &clouds{ali: cloudtest.NewAlicloud(t), tencent: cloudtest.NewTencentcloud(t), volc: cloudtest.NewVolcengine(t)}
 }
 
@@ -62,7 +62,7 @@ func (c *clouds) pointAt(a Account) Account {
 }
 
 // testConfig is a valid config for accounts with test-sized timings.
-func testConfig(t *testing.T, accounts ...Account) *Config {
+func testConfig(t testing.TB, accounts ...Account) *Config {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Accounts = accounts
@@ -73,7 +73,7 @@ func testConfig(t *testing.T, accounts ...Account) *Config {
 }
 
 // newTestSource starts a source for cfg, logging at debug level into the returned observer.
-func newTestSource(t *testing.T, cfg *Config) (*balanceSource, *observer.ObservedLogs) {
+func newTestSource(t testing.TB, cfg *Config) (*balanceSource, *observer.ObservedLogs) {
 	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	set := receivertest.NewNopSettings(metadata.Type)
