@@ -33,7 +33,7 @@ const userAgent = "otelcol-sealos-registryproxy"
 
 type checkResult struct {
 	reason    string
-	status    int // the registry's last HTTP status, 0 when none arrived
+	status    int // the final response's status, else the registry's last one, else 0
 	responded bool
 	took      time.Duration // to the final response's headers
 }
@@ -66,12 +66,10 @@ func (s *registrySource) check(ctx context.Context, t *target, ip netip.Addr, ki
 	} else {
 		resp, err = client.Do(req)
 	}
-	r := checkResult{status: rec.lastStatus()}
 	if err != nil {
-		r.reason = failureReason(err, s.now())
-		return r
+		return checkResult{status: rec.lastStatus(), reason: failureReason(err, s.now())}
 	}
-	r.responded, r.took = true, time.Since(began)
+	r := checkResult{status: resp.StatusCode, responded: true, took: time.Since(began)}
 	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxManifestBytes))
 	_ = resp.Body.Close()
 	r.reason = statusReason(kind, resp.StatusCode)
@@ -123,8 +121,9 @@ func (s *registrySource) transport(t *target, ip netip.Addr) *http.Transport {
 	}
 }
 
-// registryTransport remembers the registry's last status and hides a challenge that another
-// origin sends (after a redirect), so credentials only ever answer the registry's own challenge.
+// registryTransport remembers the registry's last status (a check that then fails at the token
+// service or at a redirect target still tells what the registry said) and hides a challenge that
+// another origin sends after a redirect: credentials only ever answer the registry's own challenge.
 type registryTransport struct {
 	origin string
 	base   http.RoundTripper
