@@ -50,7 +50,7 @@ func startScenario(t *testing.T) *scenario {
 	sc.closedPort = freePort(t)
 	sc.silentPort = silentServer(t)
 	sc.caFile = filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(sc.caFile, ca.CertPEM(), 0o600))
+	require.NoError(t, os.WriteFile(sc.caFile, ca.PEM(), 0o600))
 	// multi.test: the registry on one address, nothing on the other.
 	sc.dns = dnstest.Start(t, map[string][]string{"multi.test": {"127.0.0.1", "127.0.0.2"}, "tls.test": {"127.0.0.1"}})
 	sc.ports = map[string]string{

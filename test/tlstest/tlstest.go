@@ -53,11 +53,6 @@ func NewCA(t testing.TB) *CA {
 	return &CA{cert: cert, key: key, Pool: pool}
 }
 
-// CertPEM is the CA certificate, for a client's ca_file.
-func (ca *CA) CertPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
-}
-
 // Issue returns the files of a secret holding a 127.0.0.1 server certificate whose
 // common name is cn: "tls.crt" and "tls.key" (PEM).
 func (ca *CA) Issue(t testing.TB, cn string) map[string][]byte {
