@@ -6,14 +6,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/labring/otelcol-sealos/test/dnstest"
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
 	"github.com/labring/otelcol-sealos/test/registrytest"
 	"github.com/labring/otelcol-sealos/test/tlstest"
 )
@@ -47,8 +46,8 @@ func startScenario(t *testing.T) *scenario {
 	sc.plain.PushT(t, "library/app", "v1")
 	sc.token.PushT(t, "library/private", "v1")
 	sc.secure.PushT(t, "library/app", "v1")
-	sc.closedPort = freePort(t)
-	sc.silentPort = silentServer(t)
+	sc.closedPort = strconv.Itoa(otelcoltest.FreePort(t))
+	sc.silentPort = strconv.Itoa(otelcoltest.SilentServer(t))
 	sc.caFile = filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(sc.caFile, ca.PEM(), 0o600))
 	// multi.test: the registry on one address, nothing on the other.
@@ -98,44 +97,3 @@ func portOf(addr string) string {
 	return port
 }
 
-// freePort is a loopback port nothing listens on.
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := portOf(l.Addr().String())
-	require.NoError(t, l.Close())
-	return port
-}
-
-// silentServer accepts connections and never answers; it returns its port.
-func silentServer(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-var _ = configopaque.String("") // headers in the tests below

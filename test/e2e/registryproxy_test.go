@@ -96,18 +96,18 @@ service:
 		}
 		return out
 	}
-	requireRegistrySeries(t, col, endpoints, merge(registry(anonymous, "anonymous", "200", "", 1), timed(anonymous, "anonymous"), registry(private, "token", "200", "", 1), timed(private, "token")))
+	requireSeriesWithPrefix(t, col, endpoints, "sealos_registry_proxy_", merge(registry(anonymous, "anonymous", "200", "", 1), timed(anonymous, "anonymous"), registry(private, "token", "200", "", 1), timed(private, "token")))
 
 	// The anonymous registry goes away: its checks fail with a typed reason, the 200 series and its
 	// response times vanish at once (one series per check, never two).
 	anonymous.Stop()
-	requireRegistrySeries(t, col, endpoints, merge(registry(anonymous, "anonymous", "0", "connection_refused", 0), registry(private, "token", "200", "", 1), timed(private, "token")))
+	requireSeriesWithPrefix(t, col, endpoints, "sealos_registry_proxy_", merge(registry(anonymous, "anonymous", "0", "connection_refused", 0), registry(private, "token", "200", "", 1), timed(private, "token")))
 	assert.NotContains(t, col.Output(), "e2e-pull-secret", "the registry password reached the log")
 }
 
-// requireRegistrySeries waits until every endpoint holds exactly want among the registry series
-// (a value of -1 matches any value).
-func requireRegistrySeries(t *testing.T, col *otelcoltest.Process, endpoints map[string]string, want map[string]float64) {
+// requireSeriesWithPrefix waits until every endpoint holds exactly want among the series whose
+// names start with prefix (a value of -1 matches any value).
+func requireSeriesWithPrefix(t *testing.T, col *otelcoltest.Process, endpoints map[string]string, prefix string, want map[string]float64) {
 	t.Helper()
 	for name, url := range endpoints {
 		var got map[string]float64
@@ -116,7 +116,7 @@ func requireRegistrySeries(t *testing.T, col *otelcoltest.Process, endpoints map
 			if err != nil {
 				return false
 			}
-			got = series.WithPrefix(all, "sealos_registry_proxy_")
+			got = series.WithPrefix(all, prefix)
 			return matches(got, want)
 		}, waitFor, 200*time.Millisecond)
 		require.True(t, ok, "%s never held exactly\n%v\nit holds\n%v\ncollector exited: %v", name, want, got, col.Exited())

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
 )
 
 // Version is the registry version test/services/build-registry.sh builds.
@@ -26,15 +28,7 @@ func Binary() string {
 	if bin := os.Getenv("REGISTRY_BIN"); bin != "" {
 		return bin
 	}
-	cache := os.Getenv("OTELCOL_SEALOS_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "otelcol-sealos")
-	}
-	return filepath.Join(cache, "registry", Version, "registry")
+	return filepath.Join(otelcoltest.CacheDir(), "registry", Version, "registry")
 }
 
 // Options say how the registry serves.

@@ -16,31 +16,10 @@ set -euo pipefail
 REGISTRY_VERSION=v3.1.1
 PACKAGE=github.com/distribution/distribution/v3/cmd/registry
 
-CACHE_ROOT="${OTELCOL_SEALOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otelcol-sealos}"
-DIR="${CACHE_ROOT}/registry/${REGISTRY_VERSION}"
-BIN="${DIR}/registry"
-
 log() { echo "build-registry: $*" >&2; }
-
-if [[ -x "${BIN}" ]]; then
-	echo "${BIN}"
-	exit 0
-fi
-command -v go >/dev/null 2>&1 || {
-	log "error: 'go' not found in PATH"
-	exit 1
-}
-mkdir -p "${DIR}"
-
-# Serialize concurrent builds sharing one cache.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"${DIR}.lock"
-	flock 9
-	if [[ -x "${BIN}" ]]; then
-		echo "${BIN}"
-		exit 0
-	fi
-fi
+# shellcheck source=test/services/cached-build.sh
+source "$(dirname "$0")/cached-build.sh"
+cached_build registry "${REGISTRY_VERSION}" registry
 
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/otelcol-sealos-registry.XXXXXX")"
 trap 'rm -rf "${SCRATCH}"' EXIT
