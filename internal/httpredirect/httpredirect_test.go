@@ -63,8 +63,7 @@ func client(transport http.RoundTripper) *http.Client {
 
 func TestHeadersStayOnTheOrigin(t *testing.T) {
 	other := newRecorder(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	var origin *recorder
-	origin = newRecorder(t, false, func(w http.ResponseWriter, r *http.Request) {
+	origin := newRecorder(t, false, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/same":
 			http.Redirect(w, r, "/final", http.StatusFound)

@@ -100,7 +100,7 @@ func (s *Server) accept() {
 		s.conns.Store(conn, struct{}{})
 		s.wg.Go(func() {
 			defer s.conns.Delete(conn)
-			defer conn.Close()
+			defer func() { _ = conn.Close() }()
 			_ = s.serve(conn)
 		})
 	}

@@ -19,7 +19,7 @@ func TestServerAnswersTheLicenseQuery(t *testing.T) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, "host=127.0.0.1 port="+s.Addr[strings.LastIndex(s.Addr, ":")+1:]+" user=root password=p@ss:w/rd sslmode=prefer")
 	require.NoError(t, err, "TLS is refused and the client continues without it")
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	var got string
 	require.NoError(t, conn.QueryRow(ctx, LicenseQuery, pgx.QueryExecModeSimpleProtocol).Scan(&got))
 	assert.Equal(t, l.Encode(), got)

@@ -11,8 +11,8 @@ import (
 
 // Loopback registries the registryproxy receiver's demo targets point at (config/demo.yaml).
 const (
-	demoRegistryAnonymous = "127.0.0.1:5050" // anonymous pulls
-	demoRegistryToken     = "127.0.0.1:5052" // behind a token service
+	demoRegistryAnonymous = "127.0.0.1:5050"   // anonymous pulls
+	demoRegistryToken     = "127.0.0.1:5052"   // behind a token service
 	demoRegistryPassword  = "demo-pull-secret" // user demo, as in config/demo.yaml
 )
 
