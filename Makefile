@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds bench-crds bench-domain bench-exporter measure-failover measure-shutdown
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter measure-failover measure-shutdown
 
 all: build
 
@@ -88,6 +88,10 @@ FUZZTIME ?= 10s
 fuzz-crds:
 	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/fieldpath
 	cd receiver/crdsreceiver && go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/value
+# Short fuzz runs of the cockroachlicense receiver's license decoder (FUZZTIME each).
+fuzz-cockroachlicense:
+	cd receiver/cockroachlicensereceiver && go test -run '^$$' -fuzz '^FuzzDecodeLicense$$' -fuzztime $(FUZZTIME) .
+	cd receiver/cockroachlicensereceiver && go test -run '^$$' -fuzz '^FuzzLicenseRoundTrip$$' -fuzztime $(FUZZTIME) .
 
 # The crds receiver on N (default 50,000) custom objects; KSM_BIN=... also measures
 # kube-state-metrics on the same objects; EXPORTER=prometheus_state picks the exporter.

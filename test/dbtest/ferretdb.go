@@ -24,15 +24,7 @@ func FerretDBBinary() string {
 	if bin := os.Getenv("FERRETDB_BIN"); bin != "" {
 		return bin
 	}
-	cache := os.Getenv("OTELCOL_SEALOS_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "otelcol-sealos")
-	}
-	return filepath.Join(cache, "ferretdb", FerretDBVersion, "ferretdb")
+	return filepath.Join(otelcoltest.CacheDir(), "ferretdb", FerretDBVersion, "ferretdb")
 }
 
 // FerretDB is a running FerretDB with one admin user.
@@ -108,35 +100,4 @@ func WaitListening(addr string, timeout time.Duration, exited <-chan struct{}) e
 func ClosedPort(t testing.TB) int { return otelcoltest.FreePort(t) }
 
 // SilentServer accepts TCP connections and never answers (a hung server); it returns its port.
-func SilentServer(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
+func SilentServer(t testing.TB) int { return otelcoltest.SilentServer(t) }

@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/labring/otelcol-sealos/test/otelcoltest"
 )
 
 // Versions of the binaries built by test/envtest/build-assets.sh.
@@ -36,15 +38,7 @@ func AssetsDir() string {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir
 	}
-	cache := os.Getenv("OTELCOL_SEALOS_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "otelcol-sealos")
-	}
-	return filepath.Join(cache, "envtest", fmt.Sprintf("k8s-%s-etcd-%s", KubernetesVersion, EtcdVersion))
+	return filepath.Join(otelcoltest.CacheDir(), "envtest", fmt.Sprintf("k8s-%s-etcd-%s", KubernetesVersion, EtcdVersion))
 }
 
 // Start starts an API server; dir receives the kubeconfig. Stop it with Stop.

@@ -18,31 +18,10 @@ set -euo pipefail
 FERRETDB_VERSION=v1.24.0
 MODULE=github.com/FerretDB/FerretDB
 
-CACHE_ROOT="${OTELCOL_SEALOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otelcol-sealos}"
-DIR="${CACHE_ROOT}/ferretdb/${FERRETDB_VERSION}"
-BIN="${DIR}/ferretdb"
-
 log() { echo "build-ferretdb: $*" >&2; }
-
-if [[ -x "${BIN}" ]]; then
-	echo "${BIN}"
-	exit 0
-fi
-command -v go >/dev/null 2>&1 || {
-	log "error: 'go' not found in PATH"
-	exit 1
-}
-mkdir -p "${DIR}"
-
-# Serialize concurrent builds sharing one cache.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"${DIR}.lock"
-	flock 9
-	if [[ -x "${BIN}" ]]; then
-		echo "${BIN}"
-		exit 0
-	fi
-fi
+# shellcheck source=test/services/cached-build.sh
+source "$(dirname "$0")/cached-build.sh"
+cached_build ferretdb "${FERRETDB_VERSION}" ferretdb
 
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 

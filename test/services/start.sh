@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the database servers the tests talk to are installed, running and accepting
 # connections on loopback: PostgreSQL :5432 (user postgres, trust), MariaDB :3306 (root, no
-# password), Redis :6379; and builds FerretDB (MongoDB wire protocol) from the Go module proxy.
+# password), Redis :6379; and builds FerretDB (MongoDB wire protocol) and the Distribution registry
+# (Docker Registry v2) from the Go module proxy.
 #
 # PostgreSQL trusts 127.0.0.1, so a wrong password would still log in: members of the role
 # otelcol_password_auth (test/dbtest puts its accounts there) must authenticate with a password.
@@ -78,4 +79,6 @@ wait_port redis 6379
 
 # FerretDB (cached; the first build takes a few minutes)
 test/services/build-ferretdb.sh >/dev/null
+# The Distribution registry for the registryproxy receiver (cached; the first build takes ~2 min)
+test/services/build-registry.sh >/dev/null
 log "ready"

@@ -39,6 +39,9 @@ func main() {
 	}
 }
 
+// atExit holds what the sample functions started and the demo stops when it ends.
+var atExit []func()
+
 func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
 func run(binary, config string) error {
@@ -60,8 +63,14 @@ func run(binary, config string) error {
 		_ = cluster.Stop()
 	}()
 
-	// Each receiver's sample data; a new receiver adds its own function here.
-	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases} {
+	// Each receiver's sample data; a new receiver adds its own function here (and what it starts
+	// to atExit).
+	defer func() {
+		for i := len(atExit) - 1; i >= 0; i-- {
+			atExit[i]()
+		}
+	}()
+	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases, startRegistries, startCockroachClusters} {
 		if err := create(ctx, cluster); err != nil {
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
