@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,8 +67,24 @@ func SetContainerStatuses(ctx context.Context, client kubernetes.Interface, p *c
 	return client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 }
 
+// eventName names an event as the kubelet's recorder does, <object>.<hex nanoseconds now>, made
+// unique within the process (events created in a burst).
+func eventName(object string) string {
+	for {
+		last, now := lastEventNanos.Load(), time.Now().UnixNano()
+		if now <= last {
+			now = last + 1
+		}
+		if lastEventNanos.CompareAndSwap(last, now) {
+			return fmt.Sprintf("%s.%x", object, now)
+		}
+	}
+}
+
+var lastEventNanos atomic.Int64
+
 // KubeletEvent is a core/v1 Event as the kubelet's recorder creates it about a pod's container:
-// named <pod>.<hex time>, with the container's fieldPath, source and reporting instance the
+// named <pod>.<hex time of creation>, with the container's fieldPath, source and reporting instance the
 // node, count 1, Warning for Failed and Normal otherwise.
 func KubeletEvent(p *corev1.Pod, container, reason, message string, at time.Time) *corev1.Event {
 	typ := corev1.EventTypeNormal
@@ -76,7 +93,7 @@ func KubeletEvent(p *corev1.Pod, container, reason, message string, at time.Time
 	}
 	ts := metav1.NewTime(at)
 	return &corev1.Event{
-		ObjectMeta:          metav1.ObjectMeta{Namespace: p.Namespace, Name: fmt.Sprintf("%s.%x", p.Name, at.UnixNano())},
+		ObjectMeta:          metav1.ObjectMeta{Namespace: p.Namespace, Name: eventName(p.Name)},
 		InvolvedObject:      containerRef(p, container),
 		Reason:              reason,
 		Message:             message,
@@ -122,7 +139,7 @@ func SeriesEvent(ctx context.Context, client kubernetes.Interface, p *corev1.Pod
 	}
 	ref := containerRef(p, container)
 	ev := &eventsv1.Event{
-		ObjectMeta:          metav1.ObjectMeta{Namespace: p.Namespace, Name: fmt.Sprintf("%s.%x", p.Name, at.UnixNano())},
+		ObjectMeta:          metav1.ObjectMeta{Namespace: p.Namespace, Name: eventName(p.Name)},
 		EventTime:           metav1.NewMicroTime(at),
 		ReportingController: "kubelet",
 		ReportingInstance:   p.Spec.NodeName,
