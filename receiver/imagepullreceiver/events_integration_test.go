@@ -109,17 +109,22 @@ func TestPullCountsFromEvents(t *testing.T) {
 	mustEvent(t, c, notPod)
 
 	want := map[string]float64{
-		pulls("docker.io", "node-a", "pulled"): 1, pulls("docker.io", "node-a", "cache_hit"): 0, pulls("docker.io", "node-a", "failed"): 0,
-		pullBytes("docker.io", "node-a"): 73400320,
-		durations("docker.io", "node-a"): 1,
-		pulls("registry.example.com:5000", "node-a", "pulled"): 1, pulls("registry.example.com:5000", "node-a", "cache_hit"): 0, pulls("registry.example.com:5000", "node-a", "failed"): 0,
-		durations("registry.example.com:5000", "node-a"): 1,
-		pulls("quay.io", "node-b", "pulled"): 1, pulls("quay.io", "node-b", "cache_hit"): 0, pulls("quay.io", "node-b", "failed"): 0,
-		durations("quay.io", "node-b"): 1,
-		pulls("docker.io", "node-b", "pulled"): 0, pulls("docker.io", "node-b", "cache_hit"): 6, pulls("docker.io", "node-b", "failed"): 0,
-		durations("docker.io", "node-b"): 0,
-		pulls("ghcr.io", "node-a", "pulled"): 0, pulls("ghcr.io", "node-a", "cache_hit"): 0, pulls("ghcr.io", "node-a", "failed"): 1,
-		durations("ghcr.io", "node-a"): 0,
+		pullBytes("docker.io", "node-a"): 73400320, // the only pull with a size
+	}
+	for _, k := range []struct {
+		registry, node            string
+		pulled, cacheHit, failed float64
+	}{
+		{"docker.io", "node-a", 1, 0, 0},
+		{"registry.example.com:5000", "node-a", 1, 0, 0},
+		{"quay.io", "node-b", 1, 0, 0},
+		{"docker.io", "node-b", 0, 6, 0}, // 3 core/v1 occurrences + 3 events.k8s.io/v1 ones
+		{"ghcr.io", "node-a", 0, 0, 1},
+	} {
+		want[pulls(k.registry, k.node, "pulled")] = k.pulled
+		want[pulls(k.registry, k.node, "cache_hit")] = k.cacheHit
+		want[pulls(k.registry, k.node, "failed")] = k.failed
+		want[durations(k.registry, k.node)] = k.pulled // observations: every pull had a duration
 	}
 	counters := func(s map[string]float64) map[string]float64 {
 		out := withPrefix(s, "image.pull")
