@@ -112,7 +112,7 @@ func TestPullCountsFromEvents(t *testing.T) {
 		pullBytes("docker.io", "node-a"): 73400320, // the only pull with a size
 	}
 	for _, k := range []struct {
-		registry, node            string
+		registry, node           string
 		pulled, cacheHit, failed float64
 	}{
 		{"docker.io", "node-a", 1, 0, 0},
