@@ -3,6 +3,7 @@ package imagepullreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,10 @@ type termState struct {
 	pods   *podTracker
 	pulls  *pullCounter
 	logged atomic.Bool // the events' starting point was logged
+
+	// The handlers have seen the informers' first list. client-go hands objects to handlers
+	// asynchronously, after the informer itself reports synced.
+	podsHandled, eventsHandled cache.InformerSynced
 }
 
 func newImagePullSource(cfg *Config, set receiver.Settings) *imagePullSource {
@@ -83,22 +88,27 @@ func (s *imagePullSource) Start(context.Context, component.Host) error {
 // Lead runs the informers for one leadership term; the term's state starts empty.
 func (s *imagePullSource) Lead(ctx context.Context, term statereceiver.Term) {
 	st := &termState{start: s.now(), pods: newPodTracker(s.now), pulls: newPullCounter(s.bounds)}
-	s.term.Store(st)
-	var runs []func(k8swatch.Term)
+	var (
+		runs    []func(k8swatch.Term)
+		handled []cache.InformerSynced
+	)
 	if s.cfg.watchesPods() {
-		inf := s.podInformer(st.pods)
+		inf, synced := s.podInformer(st.pods)
+		st.podsHandled, handled = synced, append(handled, synced)
 		runs = append(runs, func(t k8swatch.Term) { s.pods.Run(ctx, t, inf) })
 	}
 	if s.cfg.watchesEvents() {
-		infs := s.eventInformers(st.pulls)
+		infs, synced := s.eventInformers(st.pulls)
+		st.eventsHandled, handled = synced, append(handled, synced)
 		runs = append(runs, func(t k8swatch.Term) { s.events.Run(ctx, t, infs...) })
 	}
+	s.term.Store(st)
 	if len(runs) == 0 {
 		term.Ready() // every metric is disabled: nothing to wait for
 		<-ctx.Done()
 		return
 	}
-	ready := &allReady{Term: term}
+	ready := &allReady{Term: term, ctx: ctx, handled: handled}
 	ready.left.Store(int32(len(runs)))
 	var wg sync.WaitGroup
 	for _, run := range runs {
@@ -107,18 +117,19 @@ func (s *imagePullSource) Lead(ctx context.Context, term statereceiver.Term) {
 	wg.Wait()
 }
 
-func (s *imagePullSource) podInformer(pods *podTracker) cache.SharedIndexInformer {
+func (s *imagePullSource) podInformer(pods *podTracker) (cache.SharedIndexInformer, cache.InformerSynced) {
 	inf := coreinformers.NewFilteredPodInformer(s.client, metav1.NamespaceAll, 0, cache.Indexers{},
 		func(o *metav1.ListOptions) { o.FieldSelector = podSelector })
 	_ = inf.SetTransform(podTransform(s.regs)) // cannot fail before Run
-	_, _ = inf.AddEventHandler(pods.handler())
-	return inf
+	reg, _ := inf.AddEventHandler(pods.handler())
+	return inf, reg.HasSynced
 }
 
 // eventInformers watches each kubelet image reason about Pods, filtered by the API server: most
 // Events (scheduling, probes, other kinds) never reach the receiver.
-func (s *imagePullSource) eventInformers(pulls *pullCounter) []cache.SharedIndexInformer {
+func (s *imagePullSource) eventInformers(pulls *pullCounter) ([]cache.SharedIndexInformer, cache.InformerSynced) {
 	infs := make([]cache.SharedIndexInformer, len(pullReasons))
+	regs := make([]cache.ResourceEventHandlerRegistration, len(pullReasons))
 	for i, reason := range pullReasons {
 		selector := fields.AndSelectors(
 			fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
@@ -128,21 +139,35 @@ func (s *imagePullSource) eventInformers(pulls *pullCounter) []cache.SharedIndex
 			cache.Indexers{byContainer: indexByContainer},
 			func(o *metav1.ListOptions) { o.FieldSelector = selector })
 		_ = inf.SetTransform(eventTransform(s.regs))
-		_, _ = inf.AddEventHandler(pulls.handler())
+		regs[i], _ = inf.AddEventHandler(pulls.handler())
 		infs[i] = inf
 	}
-	return infs
+	return infs, func() bool {
+		for _, r := range regs {
+			if !r.HasSynced() {
+				return false
+			}
+		}
+		return true
+	}
 }
 
-// allReady passes Ready on once every watch of the term has listed, so the first cycle is whole.
+// allReady passes Ready on once every watch of the term has listed and the handlers have seen
+// the lists, so the first cycle is whole.
 type allReady struct {
 	statereceiver.Term
-	left atomic.Int32
+	ctx     context.Context
+	handled []cache.InformerSynced
+	left    atomic.Int32
 }
 
 func (a *allReady) Ready() {
 	if a.left.Add(-1) == 0 {
-		a.Term.Ready()
+		go func() {
+			if cache.WaitForCacheSync(a.ctx.Done(), a.handled...) {
+				a.Term.Ready()
+			}
+		}()
 	}
 }
 
@@ -150,23 +175,26 @@ func (a *allReady) Ready() {
 // listed fails the cycle; the other one's series are still emitted.
 func (s *imagePullSource) Collect(ctx context.Context) (pmetric.Metrics, error) {
 	var (
-		errs                   []error
+		podErr, eventErr       error
 		podsReady, eventsReady bool
 		eventIndex             []cache.SharedIndexInformer
 	)
 	if s.cfg.watchesPods() {
-		_, err := s.pods.Wait(ctx, s.cfg.SyncTimeout)
-		podsReady = err == nil
-		errs = append(errs, err)
+		_, podErr = s.pods.Wait(ctx, s.cfg.SyncTimeout)
 	}
 	if s.cfg.watchesEvents() {
-		infs, err := s.events.Wait(ctx, s.cfg.SyncTimeout)
-		eventsReady, eventIndex = err == nil, infs
-		errs = append(errs, err)
+		eventIndex, eventErr = s.events.Wait(ctx, s.cfg.SyncTimeout)
 	}
+	// Stored before the informers ran: the term whose informers Wait answered for.
 	st := s.term.Load()
 	if st == nil || ctx.Err() != nil {
-		return pmetric.NewMetrics(), errors.Join(append(errs, ctx.Err())...)
+		return pmetric.NewMetrics(), errors.Join(podErr, eventErr, ctx.Err(), errNotLeading(st))
+	}
+	if s.cfg.watchesPods() && podErr == nil {
+		podsReady = s.handled(ctx, "pods", st.podsHandled, &podErr)
+	}
+	if s.cfg.watchesEvents() && eventErr == nil {
+		eventsReady = s.handled(ctx, "pod image events", st.eventsHandled, &eventErr)
 	}
 	now := s.now()
 	ts := pcommon.NewTimestampFromTime(now)
@@ -189,7 +217,26 @@ func (s *imagePullSource) Collect(ctx context.Context) (pmetric.Metrics, error) 
 	if hist != (pmetric.Metric{}) && hist.Histogram().DataPoints().Len() > 0 {
 		hist.MoveTo(s.scope(md).Metrics().AppendEmpty())
 	}
-	return md, errors.Join(errs...)
+	return md, errors.Join(podErr, eventErr)
+}
+
+func errNotLeading(st *termState) error {
+	if st == nil {
+		return errors.New("the leadership term has not started")
+	}
+	return nil
+}
+
+// handled waits at most sync_timeout for the term's handlers to have seen the first list (the
+// informers have); err says why not.
+func (s *imagePullSource) handled(ctx context.Context, what string, synced cache.InformerSynced, err *error) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
+	defer cancel()
+	if cache.WaitForCacheSync(ctx.Done(), synced) {
+		return true
+	}
+	*err = fmt.Errorf("%s: listed, but not all handed to the receiver within %s", what, s.cfg.SyncTimeout)
+	return false
 }
 
 // recordPods writes a failure series per failing container and a slow series per pull running
