@@ -2,7 +2,6 @@ package imagepullreceiver
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -62,58 +60,10 @@ func lastEmission(sink *consumertest.MetricsSink) pmetric.Metrics {
 	return all[len(all)-1]
 }
 
-// eachPoint calls f for every gauge, sum and histogram point of md.
-func eachPoint(md pmetric.Metrics, f func(m pmetric.Metric, attrs pcommon.Map, flags pmetric.DataPointFlags, value float64)) {
-	for _, rm := range md.ResourceMetrics().All() {
-		for _, sm := range rm.ScopeMetrics().All() {
-			for _, m := range sm.Metrics().All() {
-				var dps pmetric.NumberDataPointSlice
-				switch m.Type() {
-				case pmetric.MetricTypeGauge:
-					dps = m.Gauge().DataPoints()
-				case pmetric.MetricTypeSum:
-					dps = m.Sum().DataPoints()
-				case pmetric.MetricTypeHistogram:
-					for _, dp := range m.Histogram().DataPoints().All() {
-						f(m, dp.Attributes(), dp.Flags(), float64(dp.Count()))
-					}
-					continue
-				default:
-					continue
-				}
-				for _, dp := range dps.All() {
-					v := dp.DoubleValue()
-					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
-						v = float64(dp.IntValue())
-					}
-					f(m, dp.Attributes(), dp.Flags(), v)
-				}
-			}
-		}
-	}
-}
-
 // liveSeries is md's image.* series, staleness markers left out; a histogram counts its
 // observations.
 func liveSeries(md pmetric.Metrics) map[string]float64 {
-	out := map[string]float64{}
-	eachPoint(md, func(m pmetric.Metric, attrs pcommon.Map, flags pmetric.DataPointFlags, v float64) {
-		if !flags.NoRecordedValue() && strings.HasPrefix(m.Name(), "image.") {
-			out[series.Key(m.Name(), attrs)] = v
-		}
-	})
-	return out
-}
-
-// markedStale lists the series md flags as no longer present.
-func markedStale(md pmetric.Metrics) []string {
-	var out []string
-	eachPoint(md, func(m pmetric.Metric, attrs pcommon.Map, flags pmetric.DataPointFlags, _ float64) {
-		if flags.NoRecordedValue() {
-			out = append(out, series.Key(m.Name(), attrs))
-		}
-	})
-	return out
+	return series.WithPrefix(series.Of(md), "image.")
 }
 
 // waitSeries waits until the newest emission's live series satisfy ok and returns them.

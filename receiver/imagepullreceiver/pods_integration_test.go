@@ -191,7 +191,7 @@ func podSeries(all map[string]float64, pod string) map[string]float64 {
 // everMarkedStale says whether any emission so far flagged the series as gone.
 func everMarkedStale(sink *consumertest.MetricsSink, key string) bool {
 	for _, md := range sink.AllMetrics() {
-		if slices.Contains(markedStale(md), key) {
+		if slices.Contains(series.Stale(md), key) {
 			return true
 		}
 	}
