@@ -3,6 +3,7 @@ package imagepullreceiver
 import (
 	"path"
 	"strings"
+	"sync"
 	"unique"
 
 	"github.com/distribution/reference"
@@ -14,12 +15,33 @@ const unknownRegistry = "unknown"
 // registryOf returns the registry host[:port] of an image reference as the container runtime
 // resolves it: nginx and library/nginx are docker.io, localhost:5000/app is localhost:5000.
 func registryOf(image string) string {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return unknownRegistry
+	registryMu.Lock()
+	r, ok := registryCache[image]
+	registryMu.Unlock()
+	if ok {
+		return r
 	}
-	return intern(reference.Domain(named))
+	r = unknownRegistry
+	if named, err := reference.ParseNormalizedNamed(image); err == nil {
+		r = intern(reference.Domain(named))
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if len(registryCache) >= registryCacheSize {
+		clear(registryCache) // images repeat across pods and events; start over rather than grow
+	}
+	registryCache[intern(image)] = r
+	return r
 }
+
+// registryCacheSize bounds the images whose registry is remembered: parsing a reference runs
+// several regular expressions, the largest part of an event's transform.
+const registryCacheSize = 4096
+
+var (
+	registryMu    sync.Mutex
+	registryCache = map[string]string{}
+)
 
 // registries decides which registries are reported.
 type registries struct {
