@@ -81,7 +81,7 @@ func (s *imagePullSource) Start(context.Context, component.Host) error {
 	if err != nil {
 		return err
 	}
-	// Pods and Events are built-in types: protobuf decodes a watch several times cheaper than JSON.
+	// Pods and Events are built-in types: protobuf watch frames are smaller than JSON ones.
 	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	if s.client, err = kubernetes.NewForConfig(rc); err != nil {
