@@ -7,9 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 )
@@ -33,25 +31,16 @@ const (
 // pullEvent is what the informer caches of an Event: its identity, which container's pull it is
 // about, and what the message says. About 200 bytes, whatever the message length.
 type pullEvent struct {
-	name, namespace, resourceVersion string
-	uid                              types.UID
-	kind                             eventKind
-	pod                              types.UID // involvedObject.uid
-	container                        string    // from involvedObject.fieldPath
-	node, registry                   string
-	occurrences                      int32   // count, or series.count for the events.k8s.io form
-	last                             int64   // Unix nanoseconds of the last occurrence
-	seconds                          float64 // pull time (kindPulled); < 0 if the message has none
-	bytes                            int64   // image size (kindPulled); < 0 if the message has none
+	identity
+	kind           eventKind
+	pod            types.UID // involvedObject.uid
+	container      string    // from involvedObject.fieldPath
+	node, registry string
+	occurrences    int32   // count, or series.count for the events.k8s.io form
+	last           int64   // Unix nanoseconds of the last occurrence
+	seconds        float64 // pull time (kindPulled); < 0 if the message has none
+	bytes          int64   // image size (kindPulled); < 0 if the message has none
 }
-
-// GetObjectMeta lets the informer key the object (meta.Accessor) without a full ObjectMeta.
-func (e *pullEvent) GetObjectMeta() metav1.Object {
-	return &metav1.ObjectMeta{Name: e.name, Namespace: e.namespace, UID: e.uid, ResourceVersion: e.resourceVersion}
-}
-
-// GetObjectKind and DeepCopyObject make it a runtime.Object; it is immutable after the transform.
-func (*pullEvent) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 
 // DeepCopyObject returns e: a pullEvent is never modified after the transform built it.
 func (e *pullEvent) DeepCopyObject() runtime.Object { return e }
@@ -65,8 +54,7 @@ func eventTransform(regs registries) cache.TransformFunc {
 			return obj, nil // a deletion tombstone, or already transformed
 		}
 		out := &pullEvent{
-			name: ev.Name, namespace: intern(ev.Namespace), resourceVersion: ev.ResourceVersion, uid: ev.UID,
-			occurrences: occurrences(ev), last: lastOccurrence(ev).UnixNano(), seconds: -1, bytes: -1,
+			identity: identityOf(ev), occurrences: occurrences(ev), last: lastOccurrence(ev).UnixNano(), seconds: -1, bytes: -1,
 		}
 		msg := parseMessage(ev.Reason, ev.Message)
 		if msg.kind == kindOther || ev.InvolvedObject.Kind != "Pod" {

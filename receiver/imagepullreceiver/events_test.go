@@ -73,7 +73,7 @@ func TestEventFields(t *testing.T) {
 	obj, err := eventTransform(newRegistries(RegistryFilter{}))(ev)
 	require.NoError(t, err)
 	e := obj.(*pullEvent)
-	assert.Equal(t, pullEvent{name: "web.1", namespace: "ns", uid: "e1", kind: kindPulled, pod: "p1", container: "setup", node: "node-a",
+	assert.Equal(t, pullEvent{identity: identity{name: "web.1", namespace: "ns", uid: "e1"}, kind: kindPulled, pod: "p1", container: "setup", node: "node-a",
 		registry: "registry.example.com:5000", occurrences: 4, last: at.UnixNano(), seconds: 2, bytes: -1}, *e)
 
 	// The events.k8s.io/v1 form seen through core/v1: series, reporting instance, micro times.

@@ -6,9 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 )
@@ -16,10 +14,9 @@ import (
 // pod is what the informer caches of a Pod: its identity and only the containers that wait for
 // an image (failing, or possibly pulling). A running pod costs its name and nothing more.
 type pod struct {
-	name, namespace, resourceVersion string
-	uid                              types.UID
-	node                             string
-	waiting                          []waitingContainer
+	identity
+	node    string
+	waiting []waitingContainer
 }
 
 // waitingContainer is a container status waiting with a pull failure, or waiting without a
@@ -29,14 +26,6 @@ type waitingContainer struct {
 	class                 string // failure class from the status alone; "" if not failing
 	creating              bool   // ContainerCreating: the predecessor's slow-pull candidate
 }
-
-// GetObjectMeta lets the informer key the object (meta.Accessor) without a full ObjectMeta.
-func (p *pod) GetObjectMeta() metav1.Object {
-	return &metav1.ObjectMeta{Name: p.name, Namespace: p.namespace, UID: p.uid, ResourceVersion: p.resourceVersion}
-}
-
-// GetObjectKind and DeepCopyObject make it a runtime.Object; it is immutable after the transform.
-func (*pod) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 
 // DeepCopyObject returns p: a pod is never modified after the transform built it.
 func (p *pod) DeepCopyObject() runtime.Object { return p }
@@ -48,7 +37,7 @@ func podTransform(regs registries) cache.TransformFunc {
 		if !ok {
 			return obj, nil // a deletion tombstone, or already transformed
 		}
-		out := &pod{name: p.Name, namespace: intern(p.Namespace), resourceVersion: p.ResourceVersion, uid: p.UID, node: intern(p.Spec.NodeName)}
+		out := &pod{identity: identityOf(p), node: intern(p.Spec.NodeName)}
 		if p.Spec.NodeName == "" {
 			return out, nil // not scheduled: no kubelet pulls for it yet
 		}

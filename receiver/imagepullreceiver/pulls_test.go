@@ -11,7 +11,7 @@ func TestPullCounting(t *testing.T) {
 	c := newPullCounter([]float64{1, 10})
 	h := c.handler().(cache.ResourceEventHandlerDetailedFuncs)
 	ev := func(uid string, kind eventKind, n int32, seconds float64, bytes int64) *pullEvent {
-		return &pullEvent{uid: uidOf(uid), kind: kind, registry: "docker.io", node: "n", occurrences: n, seconds: seconds, bytes: bytes}
+		return &pullEvent{identity: identity{uid: uidOf(uid)}, kind: kind, registry: "docker.io", node: "n", occurrences: n, seconds: seconds, bytes: bytes}
 	}
 	h.AddFunc(ev("old", kindPulled, 5, 2, 10), true) // the starting point
 	h.AddFunc(ev("a", kindPulled, 1, 0.5, 100), false)
@@ -29,7 +29,7 @@ func TestPullCounting(t *testing.T) {
 	// Not a pull: nothing.
 	h.AddFunc(ev("e", kindPulling, 1, -1, -1), false)
 	h.AddFunc(ev("f", kindBackOff, 1, -1, -1), false)
-	h.AddFunc(&pullEvent{uid: "g", kind: kindOther, occurrences: 7}, false)
+	h.AddFunc(&pullEvent{identity: identity{uid: "g"}, kind: kindOther, occurrences: 7}, false)
 
 	st := c.stats[pullKey{"docker.io", "n"}]
 	assert.Equal(t, [3]int64{2, 5, 2}, st.results)
