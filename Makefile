@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter measure-failover measure-shutdown
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull measure-failover measure-shutdown
 
 all: build
 
@@ -83,6 +83,10 @@ bench: envtest-assets
 # database receiver: one cycle over 1,000 databases discovered from Secrets (docs/benchmarks.md).
 bench-database: envtest-assets services
 	cd receiver/databasereceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench BenchmarkCycle1000Databases -benchtime 1x -count 1 -timeout 30m .
+# imagepull receiver: a 10,000-event burst from another process (CPU, heap) and 10,000 listed
+# pods (heap) against envtest (docs/benchmarks.md).
+bench-imagepull: envtest-assets
+	cd receiver/imagepullreceiver && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" go test -run '^$$' -bench 'BenchmarkEventBurst|BenchmarkPodsMemory' -benchtime 1x -count 3 -timeout 30m .
 # Short fuzz runs of the crds receiver's path and value parsers (FUZZTIME each).
 FUZZTIME ?= 10s
 fuzz-crds:

@@ -2,7 +2,9 @@ package otelcoltest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"strconv"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -13,7 +15,8 @@ import (
 )
 
 // Scrape fetches a Prometheus text endpoint and returns its samples as
-// `name{label="value",...}` → value, labels sorted.
+// `name{label="value",...}` → value, labels sorted; a histogram gives its name_bucket{le=...},
+// name_sum and name_count samples.
 func Scrape(url string) (map[string]float64, error) {
 	client := http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(url)
@@ -36,6 +39,10 @@ func Scrape(url string) (map[string]float64, error) {
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
+			if h := m.GetHistogram(); fam.GetType() == dto.MetricType_HISTOGRAM && h != nil {
+				addHistogram(out, name, labels, h)
+				continue
+			}
 			out[series.Format(name, labels)] = value(fam.GetType(), m)
 		}
 	}
@@ -51,4 +58,16 @@ func value(typ dto.MetricType, m *dto.Metric) float64 {
 	default:
 		return m.GetUntyped().GetValue()
 	}
+}
+
+func addHistogram(out map[string]float64, name string, labels map[string]string, h *dto.Histogram) {
+	out[series.Format(name+"_sum", labels)] = h.GetSampleSum()
+	out[series.Format(name+"_count", labels)] = float64(h.GetSampleCount())
+	bucket := maps.Clone(labels)
+	for _, b := range h.GetBucket() {
+		bucket["le"] = strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64)
+		out[series.Format(name+"_bucket", bucket)] = float64(b.GetCumulativeCount())
+	}
+	bucket["le"] = "+Inf"
+	out[series.Format(name+"_bucket", bucket)] = float64(h.GetSampleCount())
 }

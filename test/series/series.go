@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// Of returns every live gauge and sum data point of md keyed by metric name and sorted attributes;
+// Of returns every live gauge, sum and histogram (its count) data point of md keyed by metric name and sorted attributes;
 // staleness markers are left out (see Stale).
 func Of(md pmetric.Metrics) map[string]float64 {
 	out := map[string]float64{}
@@ -51,7 +51,8 @@ func Apply(state map[string]float64, md pmetric.Metrics) map[string]float64 {
 	return state
 }
 
-// each calls f for every gauge and sum data point of md, in order.
+// each calls f for every gauge and sum data point of md, in order; a histogram point counts as
+// its number of observations (its _count series).
 func each(md pmetric.Metrics, f func(key string, v float64, stale bool)) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
@@ -66,6 +67,11 @@ func each(md pmetric.Metrics, f func(key string, v float64, stale bool)) {
 					dps = m.Gauge().DataPoints()
 				case pmetric.MetricTypeSum:
 					dps = m.Sum().DataPoints()
+				case pmetric.MetricTypeHistogram:
+					for _, dp := range m.Histogram().DataPoints().All() {
+						f(Key(m.Name(), dp.Attributes()), float64(dp.Count()), dp.Flags().NoRecordedValue())
+					}
+					continue
 				default:
 					continue
 				}

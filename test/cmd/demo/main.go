@@ -70,7 +70,7 @@ func run(binary, config string) error {
 			atExit[i]()
 		}
 	}()
-	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases, startRegistries, startCockroachClusters} {
+	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases, createSamplePulls, startRegistries, startCockroachClusters} {
 		if err := create(ctx, cluster); err != nil {
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
@@ -112,7 +112,16 @@ func run(binary, config string) error {
 		}
 	}()
 
-	lines, err := waitForNodeSeries(ctx, exited, logPath)
+	// The imagepull receiver's first series: it has listed pods and events, so a new event counts.
+	for _, name := range []string{"sealos_node_healthy", "sealos_image_pull_failures"} {
+		if lines, err := waitForSeries(ctx, exited, logPath, name); err != nil || lines == nil {
+			return err
+		}
+	}
+	if err := reportSamplePull(ctx, cluster); err != nil {
+		return err
+	}
+	lines, err := waitForSeries(ctx, exited, logPath, "sealos_image_pulls_total")
 	if err != nil || lines == nil {
 		return err
 	}
@@ -160,10 +169,10 @@ func createSampleNodes(ctx context.Context, cluster *k8stest.Cluster) error {
 	return err
 }
 
-// waitForNodeSeries polls /metrics until the node receiver's first emission is there and returns
-// the sealos_ lines. nil lines and nil error mean Ctrl-C.
-func waitForNodeSeries(ctx context.Context, exited <-chan error, logPath string) ([]string, error) {
-	step("waiting for the first emission on %s", metricsURL)
+// waitForSeries polls /metrics until a series named name is there and returns the sealos_ lines.
+// nil lines and nil error mean Ctrl-C.
+func waitForSeries(ctx context.Context, exited <-chan error, logPath, name string) ([]string, error) {
+	step("waiting for %s on %s", name, metricsURL)
 	deadline := time.After(2 * time.Minute)
 	for {
 		select {
@@ -172,11 +181,11 @@ func waitForNodeSeries(ctx context.Context, exited <-chan error, logPath string)
 		case err := <-exited:
 			return nil, fmt.Errorf("collector exited early (%v):\n%s", err, tail(logPath, 20))
 		case <-deadline:
-			return nil, fmt.Errorf("no node series after 2 minutes; collector log:\n%s", tail(logPath, 20))
+			return nil, fmt.Errorf("no %s after 2 minutes; collector log:\n%s", name, tail(logPath, 20))
 		case <-time.After(time.Second):
 		}
 		lines, err := sealosLines()
-		if err == nil && len(lines) > 0 && strings.Contains(strings.Join(lines, "\n"), "sealos_node_healthy") {
+		if err == nil && len(lines) > 0 && strings.Contains(strings.Join(lines, "\n"), name) {
 			return lines, nil
 		}
 	}
