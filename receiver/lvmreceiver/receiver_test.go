@@ -1,0 +1,144 @@
+package lvmreceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/labring/otelcol-sealos/internal/leadergate/leadergatetest"
+	"github.com/labring/otelcol-sealos/receiver/lvmreceiver/internal/metadata"
+	"github.com/labring/otelcol-sealos/test/lvmtest"
+	"github.com/labring/otelcol-sealos/test/series"
+)
+
+const waitFor = 10 * time.Second
+
+// statusHost records the component status the receiver reports.
+type statusHost struct {
+	component.Host
+	mu     sync.Mutex
+	events []*componentstatus.Event
+}
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev)
+}
+
+func (h *statusHost) last() *componentstatus.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) == 0 {
+		return nil
+	}
+	return h.events[len(h.events)-1]
+}
+
+func startReceiver(t *testing.T, cfg *Config, base component.Host) (*consumertest.MetricsSink, *statusHost) {
+	t.Helper()
+	cfg.CollectionInterval = 100 * time.Millisecond
+	cfg.InitialDelay = 0
+	require.NoError(t, cfg.Validate())
+	sink := new(consumertest.MetricsSink)
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewID(metadata.Type)
+	r, err := NewFactory().CreateMetrics(context.Background(), set, cfg, sink)
+	require.NoError(t, err)
+	host := &statusHost{Host: base}
+	require.NoError(t, r.Start(context.Background(), host))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return sink, host
+}
+
+// waitEmission waits for an emission, at index from or later, that satisfies ok.
+func waitEmission(t *testing.T, sink *consumertest.MetricsSink, from int, ok func(pmetric.Metrics) bool) (pmetric.Metrics, int) {
+	t.Helper()
+	var (
+		found pmetric.Metrics
+		index int
+	)
+	require.Eventually(t, func() bool {
+		all := sink.AllMetrics()
+		for i := from; i < len(all); i++ {
+			if ok(all[i]) {
+				found, index = all[i], i
+				return true
+			}
+		}
+		return false
+	}, waitFor, 10*time.Millisecond)
+	return found, index
+}
+
+func success(md pmetric.Metrics) (float64, bool) {
+	v, ok := series.Live(md)[`state_metric.collector.success{collector="lvm"}`]
+	return v, ok
+}
+
+// A real vgs that starts failing (a broken lvm.conf) fails the cycle: the status says why, the
+// self-metric says 0, and every lvm series of the previous cycle is marked stale instead of being
+// repeated or zeroed. Fixed again, the series come back.
+func TestReceiverVGSFailsAndRecovers(t *testing.T) {
+	vg := lvmtest.CreateT(t, "receiver", 64<<20)
+	broken := lvmSystemDir(t, "devices { global_filter = [ \n")
+	flag := filepath.Join(t.TempDir(), "broken")
+	wrapper := fakeTool(t, "vgs", fmt.Sprintf(`[ -e %q ] && export LVM_SYSTEM_DIR=%q
+exec vgs "$@"`, flag, broken))
+	sink, host := startReceiver(t, testConfig(wrapper, "lvs"), componenttest.NewNopHost())
+	sizeKey := fmt.Sprintf(`lvm.vg.size{node="test-node",vg=%q}`, vg.Name)
+
+	good, i := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
+	assert.Equal(t, float64(15<<22), series.Live(good)[sizeKey])
+	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+
+	require.NoError(t, os.WriteFile(flag, nil, 0o600))
+	failed, i := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 0 })
+	assert.Empty(t, series.WithPrefix(series.Live(failed), "lvm."), "no numbers from a failed vgs")
+	stale := series.Stale(failed)
+	assert.Contains(t, stale, sizeKey, "the previous cycle's series are marked stale")
+	assert.Contains(t, stale, `lvm.vgs_total_capacity{node="test-node"}`)
+	ev := host.last()
+	require.NotNil(t, ev)
+	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+	require.Error(t, ev.Err())
+	assert.Contains(t, ev.Err().Error(), "exited with status 4")
+	assert.Contains(t, ev.Err().Error(), "Failed to load config file")
+
+	require.NoError(t, os.Remove(flag))
+	back, _ := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
+	assert.Equal(t, float64(15<<22), series.Live(back)[sizeKey])
+	require.Eventually(t, func() bool { return host.last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
+}
+
+// A DaemonSet runs without an elector, but an elector works too: nothing before leading.
+func TestReceiverWithElector(t *testing.T) {
+	electorID := component.MustNewIDWithName("k8s_leader_elector", "lvm")
+	elector := &leadergatetest.FakeElector{}
+	cfg := testConfig(replay(t, "vgs", "vgs/two-vgs.json", ""), "lvs")
+	cfg.K8sLeaderElector = &electorID
+	sink, _ := startReceiver(t, cfg, leadergatetest.NewHost(electorID, elector))
+
+	time.Sleep(300 * time.Millisecond) // three intervals without the lease
+	assert.Empty(t, sink.AllMetrics(), "a follower emits nothing")
+	elector.BecomeLeader()
+	md, _ := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool { _, ok := success(md); return ok })
+	assert.Equal(t, 2.0, series.Live(md)[`lvm.volume_groups{node="test-node"}`])
+	for k := range series.Live(md) {
+		assert.True(t, strings.HasPrefix(k, "lvm.") || strings.HasPrefix(k, "state_metric."), k)
+	}
+}
