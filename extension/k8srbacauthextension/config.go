@@ -48,7 +48,7 @@ func createDefaultConfig() *Config {
 
 // Validate reports bad settings, naming the key.
 func (c *Config) Validate() error {
-	errs := []error{c.APIConfig.Validate()}
+	errs := c.APIConfig.Check()
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("path: must start with /, got %q", c.Path))
 	}

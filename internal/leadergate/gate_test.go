@@ -318,14 +318,14 @@ func TestCallbacksNeverBlockOnSlowWork(t *testing.T) {
 }
 
 func TestCallbackStopReturnsImmediatelyWhileWorkDrains(t *testing.T) {
-	// The scenario from the design notes: work takes 200ms to return after its ctx is done; the
-	// stop callback must not wait for it.
+	// Work keeps draining after its ctx is done until the test releases it: the stop callback must
+	// return while it still drains (an order, not a deadline: the drain has no end of its own).
 	var returned atomic.Bool
-	started := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	g := New(func(ctx context.Context) {
 		close(started)
 		<-ctx.Done()
-		time.Sleep(200 * time.Millisecond) // simulated slow drain, not an assertion
+		<-release
 		returned.Store(true)
 	})
 	rec := &recordingElector{}
@@ -339,9 +339,10 @@ func TestCallbackStopReturnsImmediatelyWhileWorkDrains(t *testing.T) {
 		t.Fatal("work did not start")
 	}
 
-	returnsPromptly(t, "stop callback", 50*time.Millisecond, onStop)
+	returnsPromptly(t, "stop callback", waitFor, onStop)
 	assert.False(t, returned.Load(), "stop callback waited for work")
 
+	close(release)
 	g.Shutdown() // waits for work
 	assert.True(t, returned.Load(), "Shutdown must wait for work to return")
 }

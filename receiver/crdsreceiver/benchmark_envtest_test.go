@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/test/k8stest"
 )
 
@@ -71,7 +72,7 @@ func BenchmarkSyncEnvtest(b *testing.B) {
 		done := make(chan struct{})
 		began := time.Now()
 		go func() {
-			src.Lead(leadCtx)
+			src.Lead(leadCtx, statereceivertest.NewTerm())
 			close(done)
 		}()
 		for !src.stores[0].up.Load() {

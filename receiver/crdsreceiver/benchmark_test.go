@@ -10,7 +10,7 @@ import (
 )
 
 // benchResource is the bench-crds config: one info, gauge, string_state, conditions and count
-// metric on KubeBlocks-like Clusters (the objects of /work/shared/bench/crload).
+// metric on KubeBlocks-like Clusters (the objects of ../shared/bench/crload).
 func benchResource() ResourceConfig {
 	return ResourceConfig{
 		Name: "kubeblocks-cluster", GVR: gvrConfig(clustersGVR), CommonLabels: nameNamespace,

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
-
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/crdsreceiver/internal/fieldpath"
 	"github.com/labring/otelcol-sealos/receiver/crdsreceiver/internal/metadata"
 )
@@ -20,12 +18,10 @@ import (
 // Config is the crds receiver's configuration. Keys are the predecessor's, in snake_case
 // (commonLabels → common_labels, valueLabel → value_label, ...): see README.md.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
-	k8sconfig.APIConfig            `mapstructure:",squash"`
+	statereceiver.Config          `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+	k8sconfig.APIConfig           `mapstructure:",squash"`
 
-	// K8sLeaderElector names a leader-elector extension; only the leader watches and emits when set.
-	K8sLeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 	// MetricPrefix is put before every configured metric name (the predecessor hard-coded
 	// "sealos_"; here the prometheus exporter's namespace adds it).
 	MetricPrefix string `mapstructure:"metric_prefix"`
@@ -107,17 +103,14 @@ var (
 
 // Validate reports every bad setting, naming its key path (crds[0].metrics[2].name: ...).
 func (c *Config) Validate() error {
-	var errs []error
-	if c.CollectionInterval <= 0 {
-		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s", c.CollectionInterval))
-	}
+	errs := c.APIConfig.Check()
 	if c.MetricPrefix != "" && !metricNameRE.MatchString(c.MetricPrefix) {
 		errs = append(errs, fmt.Errorf("metric_prefix: %q is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)", c.MetricPrefix))
 	}
 	if _, err := compile(c); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return statereceiver.Validate(&c.Config, errs...)
 }
 
 // family is a validated metric: its full name, labels in emission order and parsed paths.

@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 	"go.uber.org/zap"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
@@ -22,10 +21,8 @@ func NewFactory() receiver.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	controller := scraperhelper.NewDefaultControllerConfig()
-	controller.CollectionInterval = 30 * time.Second
 	return &Config{
-		ControllerConfig:     controller,
+		Config:               statereceiver.NewDefaultConfig(30 * time.Second),
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		APIConfig:            k8sconfig.NewDefaultAPIConfig(),
 	}
@@ -37,8 +34,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	opts := statereceiver.Options{Controller: &c.ControllerConfig, Elector: c.K8sLeaderElector}
-	return statereceiver.NewMetrics(set, opts, next, src)
+	return statereceiver.NewMetrics(set, &c.Config, next, src)
 }
 
 func zapResource(r *resourceSpec) zap.Field { return zap.String("resource", r.cfg.Name) }

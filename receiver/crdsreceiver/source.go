@@ -2,25 +2,20 @@ package crdsreceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/crdsreceiver/internal/metadata"
 )
-
-// apiTimeout bounds the reachability check at start.
-const apiTimeout = 10 * time.Second
 
 // crdsSource watches every configured resource while leading; each cycle turns the stores'
 // precomputed series into metrics.
@@ -32,10 +27,6 @@ type crdsSource struct {
 	now    func() time.Time
 
 	client dynamic.Interface
-	host   component.Host
-
-	mu   sync.Mutex
-	down map[string]string // resource → why it is not up, for the component status
 }
 
 func newCRDsSource(cfg *Config, set receiver.Settings) (*crdsSource, error) {
@@ -43,19 +34,18 @@ func newCRDsSource(cfg *Config, set receiver.Settings) (*crdsSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &crdsSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now, down: map[string]string{}}
+	s := &crdsSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now}
 	for i := range specs {
 		s.stores = append(s.stores, newResourceStore(&specs[i]))
 	}
 	return s, nil
 }
 
-func (s *crdsSource) Start(ctx context.Context, host component.Host) error {
-	s.host = host
+func (s *crdsSource) Start(context.Context, component.Host) error {
 	if len(s.stores) == 0 {
 		return nil // nothing to watch: a valid no-op, no API server needed
 	}
-	_, rc, err := s.cfg.Client(ctx, "otelcol-sealos/"+s.set.ID.String(), apiTimeout)
+	_, rc, err := s.cfg.Client("otelcol-sealos/" + s.set.ID.String())
 	if err != nil {
 		return err
 	}
@@ -66,48 +56,37 @@ func (s *crdsSource) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// Lead watches every resource independently for one leadership term.
-func (s *crdsSource) Lead(ctx context.Context) {
-	var wg sync.WaitGroup
+// Lead watches every resource independently for one leadership term. The state is known, and the
+// first cycle runs, once every resource has either been listed or failed its first list (a
+// missing CRD must not hold back the others' export).
+func (s *crdsSource) Lead(ctx context.Context, term statereceiver.Term) {
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		unsettled = len(s.stores)
+		settled   = make(map[string]bool, len(s.stores))
+	)
+	if unsettled == 0 {
+		term.Ready()
+	}
+	onState := func(resource string, err error) {
+		key := "resource " + strconv.Quote(resource)
+		term.Report(key, err)
+		mu.Lock()
+		defer mu.Unlock()
+		if !settled[resource] {
+			settled[resource] = true
+			if unsettled--; unsettled == 0 {
+				term.Ready()
+			}
+		}
+	}
 	for _, st := range s.stores {
-		w := &watcher{store: st, client: s.client, onState: s.resourceState,
+		w := &watcher{store: st, client: s.client, onState: onState,
 			logger: s.set.Logger.With(zapResource(st.spec))}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.run(ctx)
-		}()
+		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
-}
-
-// resourceState records whether a resource is up and reports the receiver's component status:
-// recoverable error while any resource cannot be listed, OK once all are.
-func (s *crdsSource) resourceState(resource string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil {
-		s.down[resource] = err.Error()
-	} else {
-		delete(s.down, resource)
-	}
-	if s.host == nil {
-		return
-	}
-	if len(s.down) == 0 {
-		componentstatus.ReportStatus(s.host, componentstatus.NewEvent(componentstatus.StatusOK))
-		return
-	}
-	names := make([]string, 0, len(s.down))
-	for name := range s.down {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	msgs := make([]string, len(names))
-	for i, name := range names {
-		msgs[i] = fmt.Sprintf("resource %q: %s", name, s.down[name])
-	}
-	componentstatus.ReportStatus(s.host, componentstatus.NewRecoverableErrorEvent(errors.New(strings.Join(msgs, "; "))))
 }
 
 func (s *crdsSource) Collect(context.Context) (pmetric.Metrics, error) {

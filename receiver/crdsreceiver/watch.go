@@ -3,7 +3,6 @@ package crdsreceiver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/labring/otelcol-sealos/internal/k8swatch"
 )
 
 // watcher runs one resource's informers (one per namespace, or one for all) for a leadership
@@ -110,22 +111,10 @@ func (w *watcher) watchError(err error) {
 	if errors.Is(err, io.EOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
 		return // a watch ending normally; the reflector resumes it
 	}
-	msg := describe(w.gvr(), err)
+	msg := k8swatch.Describe(w.gvr().String(), err).Error()
 	w.lastErr.Store(&msg)
 	w.logger.Warn("cannot list or watch resource; retrying with backoff", zap.String("error", msg))
 	if !w.store.up.Load() {
 		w.onState(w.store.spec.cfg.Name, errors.New(msg))
-	}
-}
-
-// describe says what is wrong in the terms an operator acts on.
-func describe(gvr schema.GroupVersionResource, err error) string {
-	switch {
-	case apierrors.IsNotFound(err):
-		return fmt.Sprintf("%s is not served by the API server (CRD not installed, or wrong group/version/resource): %v", gvr, err)
-	case apierrors.IsForbidden(err):
-		return fmt.Sprintf("%s: access forbidden, grant list and watch on it to the collector's service account: %v", gvr, err)
-	default:
-		return fmt.Sprintf("%s: %v", gvr, err)
 	}
 }

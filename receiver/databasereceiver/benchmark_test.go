@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/dbtest"
 	"github.com/labring/otelcol-sealos/test/k8stest"
@@ -82,7 +83,7 @@ func BenchmarkCycle1000Databases(b *testing.B) {
 	require.NoError(b, s.Start(ctx, componenttest.NewNopHost()))
 	leadCtx, cancel := context.WithCancel(ctx)
 	led := make(chan struct{})
-	go func() { defer close(led); s.Lead(leadCtx) }()
+	go func() { defer close(led); s.Lead(leadCtx, statereceivertest.NewTerm()) }()
 	b.Cleanup(func() { cancel(); <-led })
 
 	ports := map[string]int{}

@@ -7,12 +7,11 @@ import (
 	"slices"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 )
 
@@ -28,12 +27,9 @@ var engines = []string{engineMongoDB, engineMySQL, enginePostgreSQL, engineRedis
 
 // Config is the database receiver's configuration.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
-	k8sconfig.APIConfig            `mapstructure:",squash"`
-
-	// K8sLeaderElector names a leader-elector extension; only the leader checks when set.
-	K8sLeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
+	statereceiver.Config          `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+	k8sconfig.APIConfig           `mapstructure:",squash"`
 
 	// Discover finds databases through KubeBlocks Secrets; false checks only Targets (no API access).
 	Discover bool `mapstructure:"discover"`
@@ -50,8 +46,8 @@ type Config struct {
 	// SyncTimeout bounds how long a cycle waits for the first full list of Secrets.
 	SyncTimeout time.Duration `mapstructure:"sync_timeout"`
 
-	// CheckTimeout bounds one database's check (dial, authenticate, ping, close). `timeout` is
-	// the scraper's bound of the whole cycle.
+	// CheckTimeout bounds one database's check (dial, authenticate, ping, close). `timeout` bounds
+	// the whole cycle.
 	CheckTimeout time.Duration `mapstructure:"check_timeout"`
 	// Concurrency is the number of checks running at once per engine.
 	Concurrency ConcurrencyConfig `mapstructure:"concurrency"`
@@ -108,8 +104,8 @@ type TargetConfig struct {
 // Validate reports bad settings, naming the key.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.CollectionInterval <= 0 {
-		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s", c.CollectionInterval))
+	if c.Discover {
+		errs = append(errs, c.APIConfig.Check()...)
 	}
 	if c.CheckTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("check_timeout: must be positive, got %s", c.CheckTimeout))
@@ -119,7 +115,7 @@ func (c *Config) Validate() error {
 	}
 	for _, e := range engines {
 		if n := c.Concurrency.of(e); n <= 0 {
-			errs = append(errs, fmt.Errorf("concurrency::%s: must be positive, got %d", e, n))
+			errs = append(errs, fmt.Errorf("concurrency.%s: must be positive, got %d", e, n))
 		}
 	}
 	if !c.Discover && len(c.Targets) == 0 {
@@ -127,10 +123,10 @@ func (c *Config) Validate() error {
 	}
 	for comp, a := range c.Accounts {
 		if !slices.Contains(engines, a.Engine) {
-			errs = append(errs, fmt.Errorf("accounts::%s::engine: %q is not one of %v", comp, a.Engine, engines))
+			errs = append(errs, fmt.Errorf("accounts.%s.engine: %q is not one of %v", comp, a.Engine, engines))
 		}
 		if a.Account == "" {
-			errs = append(errs, fmt.Errorf("accounts::%s::account: must not be empty", comp))
+			errs = append(errs, fmt.Errorf("accounts.%s.account: must not be empty", comp))
 		}
 	}
 	for i, ns := range c.Namespaces {
@@ -140,26 +136,28 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, t := range c.Targets {
-		errs = append(errs, t.validate(i)...)
+		errs = append(errs, t.check(i)...)
 		key := t.Namespace + "/" + t.Name + "/" + t.Engine
 		if seen[key] {
 			errs = append(errs, fmt.Errorf("targets[%d]: duplicate name %q for engine %q in namespace %q", i, t.Name, t.Engine, t.Namespace))
 		}
 		seen[key] = true
 	}
-	return errors.Join(errs...)
+	return statereceiver.Validate(&c.Config, errs...)
 }
 
-func (t TargetConfig) validate(i int) []error {
+// check validates targets[i]; it is not called Validate so that the config walker does not
+// report its errors a second time.
+func (t TargetConfig) check(i int) []error {
 	var errs []error
 	if t.Name == "" {
-		errs = append(errs, fmt.Errorf("targets[%d]::name: must not be empty", i))
+		errs = append(errs, fmt.Errorf("targets[%d].name: must not be empty", i))
 	}
 	if !slices.Contains(engines, t.Engine) {
-		errs = append(errs, fmt.Errorf("targets[%d]::engine: %q is not one of %v", i, t.Engine, engines))
+		errs = append(errs, fmt.Errorf("targets[%d].engine: %q is not one of %v", i, t.Engine, engines))
 	}
 	if _, port, err := net.SplitHostPort(t.Endpoint); err != nil || port == "" {
-		errs = append(errs, fmt.Errorf("targets[%d]::endpoint: want host:port, got %q", i, t.Endpoint))
+		errs = append(errs, fmt.Errorf("targets[%d].endpoint: want host:port, got %q", i, t.Endpoint))
 	}
 	return errs
 }

@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
 	"github.com/labring/otelcol-sealos/internal/statereceiver"
@@ -31,10 +30,8 @@ func defaultAccounts() map[string]AccountConfig {
 }
 
 func createDefaultConfig() component.Config {
-	controller := scraperhelper.NewDefaultControllerConfig()
-	controller.CollectionInterval = 5 * time.Minute
 	return &Config{
-		ControllerConfig:     controller,
+		Config:               statereceiver.NewDefaultConfig(5 * time.Minute),
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		APIConfig:            k8sconfig.NewDefaultAPIConfig(),
 		Discover:             true,
@@ -47,6 +44,5 @@ func createDefaultConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := cfg.(*Config)
-	opts := statereceiver.Options{Controller: &c.ControllerConfig, Elector: c.K8sLeaderElector}
-	return statereceiver.NewMetrics(set, opts, next, newDatabaseSource(c, set))
+	return statereceiver.NewMetrics(set, &c.Config, next, newDatabaseSource(c, set))
 }

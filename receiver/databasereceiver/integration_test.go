@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/dbtest"
 	"github.com/labring/otelcol-sealos/test/k8stest"
@@ -198,11 +199,11 @@ func TestIntegrationForbiddenSecretsAreNamedInTheCycleError(t *testing.T) {
 	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
 	ctx, cancel := context.WithCancel(context.Background())
 	led := make(chan struct{})
-	go func() { defer close(led); s.Lead(ctx) }()
+	go func() { defer close(led); s.Lead(ctx, statereceivertest.NewTerm()) }()
 	t.Cleanup(func() { cancel(); <-led })
 
 	md, err := s.Collect(context.Background())
-	require.ErrorContains(t, err, "secrets not listed within sync_timeout 2s")
+	require.ErrorContains(t, err, "secrets not listed within 2s")
 	require.ErrorContains(t, err, `secrets is forbidden: User "no-rights" cannot list resource "secrets"`)
 	assert.Equal(t, 0.0, series.Of(md)[`database.total{type="all"}`])
 }

@@ -17,15 +17,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/labring/otelcol-sealos/internal/redact"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/databasereceiver/internal/metadata"
 )
 
 // driverSlack puts the drivers' own timeouts just after the check's deadline: the context
 // ends every check, so a timeout is always seen as one (not as a driver's "invalid connection").
 const driverSlack = time.Second
-
-// apiTimeout bounds the API server reachability check at start.
-const apiTimeout = 10 * time.Second
 
 // databaseSource finds databases (Secrets while leading, plus configured targets) and checks
 // each one every cycle.
@@ -42,7 +41,7 @@ type databaseSource struct {
 }
 
 func newDatabaseSource(cfg *Config, set receiver.Settings) *databaseSource {
-	return &databaseSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), check: checks, watch: &watcher{}}
+	return &databaseSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), check: checks, watch: newWatcher()}
 }
 
 func (s *databaseSource) Start(ctx context.Context, _ component.Host) error {
@@ -54,17 +53,18 @@ func (s *databaseSource) Start(ctx context.Context, _ component.Host) error {
 		return err
 	}
 	if s.cfg.Discover {
-		s.client, _, err = s.cfg.Client(ctx, "otelcol-sealos/"+s.set.ID.String(), apiTimeout)
+		s.client, _, err = s.cfg.Client("otelcol-sealos/" + s.set.ID.String())
 	}
 	return err
 }
 
 // Lead runs the Secret (and preflight) informers for one leadership term.
-func (s *databaseSource) Lead(ctx context.Context) {
+func (s *databaseSource) Lead(ctx context.Context, term statereceiver.Term) {
 	if s.client == nil {
+		term.Ready() // configured targets only: nothing to list
 		return
 	}
-	s.watch.run(ctx, s.client, s.cfg.Namespaces, s.cfg.Preflight)
+	s.watch.run(ctx, term, s.client, s.cfg.Namespaces, s.cfg.Preflight)
 }
 
 func (*databaseSource) Shutdown(context.Context) error { return nil }
@@ -169,17 +169,9 @@ func (s *databaseSource) run(ctx context.Context, t target) string {
 	et := classify(ctx, err)
 	if err != nil {
 		// Driver errors name the user and address, never the password.
-		s.set.Logger.Debug("database check failed", zap.String("database", t.key()), zap.String("error_type", et), zap.String("error", redact(err.Error(), t.password)))
+		s.set.Logger.Debug("database check failed", zap.String("database", t.key()), zap.String("error_type", et), zap.String("error", redact.Text(err.Error(), t.password)))
 	}
 	return et
-}
-
-// redact removes a password from error text: defence in depth, drivers do not echo it.
-func redact(text, password string) string {
-	if password == "" {
-		return text
-	}
-	return strings.ReplaceAll(text, password, "<redacted>")
 }
 
 // totals counts checked databases for one type attribute value.
@@ -217,14 +209,14 @@ func staticTargets(ctx context.Context, cfgs []TargetConfig) ([]target, error) {
 		t := target{namespace: c.Namespace, database: c.Name, engine: c.Engine, username: c.Username, password: string(c.Password), dbName: c.Database}
 		host, port, err := splitEndpoint(c.Endpoint)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("targets[%d]::endpoint: %w", i, err))
+			errs = append(errs, fmt.Errorf("targets[%d].endpoint: %w", i, err))
 			continue
 		}
 		t.host, t.port = host, port
 		if c.TLS != nil {
 			tc, err := c.TLS.LoadTLSConfig(ctx)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("targets[%d]::tls: %w", i, err))
+				errs = append(errs, fmt.Errorf("targets[%d].tls: %w", i, err))
 				continue
 			}
 			if tc != nil {

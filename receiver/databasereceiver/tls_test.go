@@ -49,5 +49,5 @@ func TestTargetTLSFileErrorNamesTheTarget(t *testing.T) {
 		TLS: &configtls.ClientConfig{Config: configtls.Config{CAFile: "/no/such/ca.pem"}}})
 	_, err := staticTargets(t.Context(), cfg.Targets)
 	require.Error(t, err)
-	assert.ErrorContains(t, err, "targets[0]::tls:")
+	assert.ErrorContains(t, err, "targets[0].tls:")
 }

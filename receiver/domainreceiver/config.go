@@ -8,24 +8,21 @@ import (
 	"strconv"
 	"strings"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/domainreceiver/internal/metadata"
 )
 
 const defaultPort = 443
 
-// Config is the domain receiver's configuration. The embedded controller's `timeout` bounds each
-// single check (one DNS lookup, one TLS handshake, one HTTPS request), not the whole cycle.
+// Config is the domain receiver's configuration. Here the shared `timeout` bounds each single
+// check (one DNS lookup, one TLS handshake, one HTTPS request), not the whole cycle.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
+	statereceiver.Config          `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
 
-	// K8sLeaderElector names a leader-elector extension; only the leader emits when set.
-	K8sLeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 	// Targets are the endpoints to check: each a string host[:port] or an object.
 	Targets []Target `mapstructure:"targets"`
 	// DialRetries is how many times a TCP connect plus TLS handshake is attempted within timeout.
@@ -97,11 +94,8 @@ func targetMap(t any) any {
 // Validate reports bad settings, naming the key (and the target).
 func (c *Config) Validate() error {
 	var errs []error
-	if c.CollectionInterval <= 0 {
-		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s", c.CollectionInterval))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", c.Timeout))
+	if c.Timeout == 0 {
+		errs = append(errs, errors.New("timeout: must be positive: it bounds each DNS lookup, handshake and request"))
 	}
 	if c.DialRetries < 1 {
 		errs = append(errs, fmt.Errorf("dial_retries: must be at least 1, got %d", c.DialRetries))
@@ -122,35 +116,35 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i, t := range c.Targets {
-		if targetErrs := t.validate(); len(targetErrs) > 0 {
-			for _, err := range targetErrs {
-				errs = append(errs, fmt.Errorf("targets[%d] (%q): %w", i, t.Endpoint, err))
-			}
+		if targetErrs := t.check(i); len(targetErrs) > 0 {
+			errs = append(errs, targetErrs...)
 			continue
 		}
 		key := strings.TrimSpace(t.Endpoint)
 		if j, dup := seen[key]; dup {
-			errs = append(errs, fmt.Errorf("targets[%d] (%q): same endpoint as targets[%d]; each endpoint may appear once", i, t.Endpoint, j))
+			errs = append(errs, fmt.Errorf("targets[%d].endpoint: %q is already targets[%d]; each endpoint may appear once", i, t.Endpoint, j))
 		}
 		seen[key] = i
 	}
-	return errors.Join(errs...)
+	return statereceiver.Validate(&c.Config, errs...)
 }
 
-func (t Target) validate() []error {
+// check validates targets[i]; it is not called Validate so that the config walker does not
+// report its errors a second time.
+func (t Target) check(i int) []error {
 	var errs []error
 	if _, _, err := parseEndpoint(t.Endpoint); err != nil {
-		errs = append(errs, fmt.Errorf("endpoint: %w", err))
+		errs = append(errs, fmt.Errorf("targets[%d].endpoint: %w", i, err))
 	}
 	if strings.Contains(t.Path, "://") || strings.HasPrefix(t.Path, "//") {
-		errs = append(errs, fmt.Errorf("path: %q must be a path such as /healthz, not a URL", t.Path))
+		errs = append(errs, fmt.Errorf("targets[%d].path: %q must be a path such as /healthz, not a URL", i, t.Path))
 	}
 	if t.Method != "" && strings.ContainsAny(t.Method, " \t/") {
-		errs = append(errs, fmt.Errorf("method: %q is not an HTTP method", t.Method))
+		errs = append(errs, fmt.Errorf("targets[%d].method: %q is not an HTTP method", i, t.Method))
 	}
 	for _, code := range t.ExpectedStatusCodes {
 		if code < 100 || code > 599 {
-			errs = append(errs, fmt.Errorf("expected_status_codes: %d is not an HTTP status (100-599)", code))
+			errs = append(errs, fmt.Errorf("targets[%d].expected_status_codes: %d is not an HTTP status (100-599)", i, code))
 		}
 	}
 	return errs

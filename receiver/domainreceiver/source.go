@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/domainreceiver/internal/metadata"
 )
 
@@ -30,10 +31,6 @@ type domainSource struct {
 	resolver *net.Resolver
 	dialer   *net.Dialer
 	roots    *x509.CertPool // nil: the system roots
-
-	// stopCtx ends when the receiver shuts down, so a running cycle does not hold shutdown up.
-	stopCtx context.Context
-	stop    context.CancelFunc
 }
 
 // target is a validated Target with what each check needs.
@@ -47,8 +44,7 @@ type target struct {
 }
 
 func newDomainSource(cfg *Config, set receiver.Settings) *domainSource {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &domainSource{cfg: cfg, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now, stopCtx: ctx, stop: cancel}
+	return &domainSource{cfg: cfg, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now}
 }
 
 func (s *domainSource) Start(context.Context, component.Host) error {
@@ -125,14 +121,14 @@ func (s *domainSource) newTarget(cfg Target) *target {
 	return t
 }
 
-// Lead has nothing to run in the background: every check happens within Collect.
-func (*domainSource) Lead(ctx context.Context) { <-ctx.Done() }
+// Lead has nothing to wait for: every check happens within Collect.
+func (*domainSource) Lead(ctx context.Context, term statereceiver.Term) {
+	term.Ready()
+	<-ctx.Done()
+}
 
+// Collect checks every target; ending ctx (lease lost, shutdown) aborts the checks in flight.
 func (s *domainSource) Collect(ctx context.Context) (pmetric.Metrics, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(s.stopCtx, cancel)()
-
 	now := s.now()
 	results := s.runChecks(ctx)
 	ts := pcommon.NewTimestampFromTime(now)
@@ -142,10 +138,7 @@ func (s *domainSource) Collect(ctx context.Context) (pmetric.Metrics, error) {
 	return s.mb.Emit(), nil
 }
 
-func (s *domainSource) Shutdown(context.Context) error {
-	s.stop()
-	return nil
-}
+func (*domainSource) Shutdown(context.Context) error { return nil }
 
 func (s *domainSource) record(ts pcommon.Timestamp, now time.Time, t *target, r *targetResult) {
 	s.mb.RecordDomainDNSLookupDurationDataPoint(ts, r.lookup.Seconds(), t.name)

@@ -21,9 +21,9 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/nodereceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/k8stest"
 )
@@ -141,22 +141,12 @@ func startBenchSource(b *testing.B, cfg *Config, transform bool) (s *nodeSource,
 	before := readHeap()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	term := statereceivertest.NewTerm()
 	if transform {
-		go func() { defer close(done); s.Lead(ctx) }()
+		go func() { defer close(done); s.Lead(ctx, term) }()
 	} else {
-		factory := informers.NewSharedInformerFactory(s.client, 0)
-		informer := factory.Core().V1().Nodes().Informer()
-		synced := make(chan struct{})
-		s.store, s.synced = informer.GetStore(), synced
-		factory.Start(ctx.Done())
-		go func() {
-			defer close(done)
-			if cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-				close(synced)
-			}
-			<-ctx.Done()
-			factory.Shutdown()
-		}()
+		informer := informers.NewSharedInformerFactory(s.client, 0).Core().V1().Nodes().Informer()
+		go func() { defer close(done); s.nodes.Run(ctx, term, informer) }()
 	}
 	stop = func() { cancel(); <-done }
 	// Collect waits for the first full list; the store is set as soon as the informer exists.

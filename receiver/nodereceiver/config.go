@@ -1,25 +1,20 @@
 package nodereceiver
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
-
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/nodereceiver/internal/metadata"
 )
 
 // Config is the node receiver's configuration.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
-	k8sconfig.APIConfig            `mapstructure:",squash"`
+	statereceiver.Config          `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+	k8sconfig.APIConfig           `mapstructure:",squash"`
 
-	// K8sLeaderElector names a leader-elector extension; only the leader emits when set.
-	K8sLeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 	// IgnoreNewNodeDuration skips nodes younger than this (they are still joining); 0 disables.
 	IgnoreNewNodeDuration time.Duration `mapstructure:"ignore_new_node_duration"`
 	// ReportAllConditions reports every condition of every node instead of only the abnormal
@@ -31,15 +26,12 @@ type Config struct {
 
 // Validate reports bad settings, naming the key.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.CollectionInterval <= 0 {
-		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s", c.CollectionInterval))
-	}
+	errs := c.APIConfig.Check()
 	if c.IgnoreNewNodeDuration < 0 {
 		errs = append(errs, fmt.Errorf("ignore_new_node_duration: must not be negative, got %s", c.IgnoreNewNodeDuration))
 	}
 	if c.SyncTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("sync_timeout: must be positive, got %s", c.SyncTimeout))
 	}
-	return errors.Join(errs...)
+	return statereceiver.Validate(&c.Config, errs...)
 }

@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
 	"github.com/labring/otelcol-sealos/internal/statereceiver"
@@ -21,10 +20,8 @@ func NewFactory() receiver.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	controller := scraperhelper.NewDefaultControllerConfig()
-	controller.CollectionInterval = 30 * time.Second
 	return &Config{
-		ControllerConfig:      controller,
+		Config:                statereceiver.NewDefaultConfig(30 * time.Second),
 		MetricsBuilderConfig:  metadata.NewDefaultMetricsBuilderConfig(),
 		APIConfig:             k8sconfig.NewDefaultAPIConfig(),
 		IgnoreNewNodeDuration: 30 * time.Minute,
@@ -34,6 +31,5 @@ func createDefaultConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := cfg.(*Config)
-	opts := statereceiver.Options{Controller: &c.ControllerConfig, Elector: c.K8sLeaderElector}
-	return statereceiver.NewMetrics(set, opts, next, newNodeSource(c, set))
+	return statereceiver.NewMetrics(set, &c.Config, next, newNodeSource(c, set))
 }

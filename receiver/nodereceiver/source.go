@@ -2,12 +2,9 @@ package nodereceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,13 +15,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/labring/otelcol-sealos/internal/k8swatch"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/nodereceiver/internal/metadata"
 )
 
-// apiTimeout bounds single API requests made during a cycle and the reachability check at start.
+// apiTimeout bounds single API requests made during a cycle.
 const apiTimeout = 10 * time.Second
 
 // nodeSource watches Nodes while leading and turns the cached nodes into metrics each cycle.
@@ -36,19 +34,15 @@ type nodeSource struct {
 
 	client  kubernetes.Interface
 	metrics metricsclient.Interface // nil unless node.kubelet_metrics_available is enabled
-
-	mu      sync.Mutex
-	store   cache.Store           // nil while not leading
-	synced  chan struct{}         // closed once store holds a full list
-	listErr atomic.Pointer[error] // last list/watch error of this term, to explain a cache that does not sync
+	nodes   *k8swatch.Watch         // the node informer of the current leadership term
 }
 
 func newNodeSource(cfg *Config, set receiver.Settings) *nodeSource {
-	return &nodeSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now}
+	return &nodeSource{cfg: cfg, set: set, mb: metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set), now: time.Now, nodes: k8swatch.New("nodes")}
 }
 
-func (s *nodeSource) Start(ctx context.Context, _ component.Host) error {
-	client, rc, err := s.cfg.Client(ctx, "otelcol-sealos/"+s.set.ID.String(), apiTimeout)
+func (s *nodeSource) Start(context.Context, component.Host) error {
+	client, rc, err := s.cfg.Client("otelcol-sealos/" + s.set.ID.String())
 	if err != nil {
 		return err
 	}
@@ -63,25 +57,9 @@ func (s *nodeSource) Start(ctx context.Context, _ component.Host) error {
 
 // Lead runs a node informer for one leadership term; informers cannot be restarted, so each
 // term builds its own.
-func (s *nodeSource) Lead(ctx context.Context) {
+func (s *nodeSource) Lead(ctx context.Context, term statereceiver.Term) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithTransform(stripNode))
-	informer := factory.Core().V1().Nodes().Informer()
-	s.listErr.Store(nil)
-	_ = informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { s.listErr.Store(&err) })
-	synced := make(chan struct{})
-	s.mu.Lock()
-	s.store, s.synced = informer.GetStore(), synced
-	s.mu.Unlock()
-
-	factory.Start(ctx.Done())
-	if cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-		close(synced)
-	}
-	<-ctx.Done()
-	factory.Shutdown()
-	s.mu.Lock()
-	s.store, s.synced = nil, nil
-	s.mu.Unlock()
+	s.nodes.Run(ctx, term, factory.Core().V1().Nodes().Informer())
 }
 
 func (s *nodeSource) Collect(ctx context.Context) (pmetric.Metrics, error) {
@@ -144,50 +122,17 @@ func (s *nodeSource) recordKubeletMetrics(ctx context.Context, ts pcommon.Timest
 // cachedNodes returns the informer's nodes sorted by name, waiting up to sync_timeout for the
 // informer of this leadership term to hold a full list.
 func (s *nodeSource) cachedNodes(ctx context.Context) ([]*corev1.Node, error) {
-	timeout := time.NewTimer(s.cfg.SyncTimeout)
-	defer timeout.Stop()
-	store, err := s.syncedStore(ctx, timeout.C)
+	informers, err := s.nodes.Wait(ctx, s.cfg.SyncTimeout)
 	if err != nil {
 		return nil, err
 	}
-	objs := store.List()
+	objs := informers[0].GetStore().List()
 	nodes := make([]*corev1.Node, 0, len(objs))
 	for _, o := range objs {
 		nodes = append(nodes, o.(*corev1.Node))
 	}
 	slices.SortFunc(nodes, func(a, b *corev1.Node) int { return strings.Compare(a.Name, b.Name) })
 	return nodes, nil
-}
-
-// storePoll is how often a cycle looks for the informer that Lead starts asynchronously.
-const storePoll = 10 * time.Millisecond
-
-func (s *nodeSource) syncedStore(ctx context.Context, timeout <-chan time.Time) (cache.Store, error) {
-	for {
-		s.mu.Lock()
-		store, synced := s.store, s.synced
-		s.mu.Unlock()
-		var poll <-chan time.Time
-		if store == nil {
-			poll = time.After(storePoll)
-		}
-		select {
-		case <-synced: // nil while there is no informer: never ready
-			return store, nil
-		case <-poll:
-			continue
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-timeout:
-			if store == nil {
-				return nil, errors.New("node informer is not running")
-			}
-			if err := s.listErr.Load(); err != nil {
-				return nil, fmt.Errorf("nodes not listed within sync_timeout %s: %w", s.cfg.SyncTimeout, *err)
-			}
-			return nil, fmt.Errorf("nodes not listed within sync_timeout %s", s.cfg.SyncTimeout)
-		}
-	}
 }
 
 func (*nodeSource) Shutdown(context.Context) error { return nil }

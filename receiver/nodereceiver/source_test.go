@@ -2,6 +2,7 @@ package nodereceiver
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,12 +10,17 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/nodereceiver/internal/metadata"
 )
 
@@ -39,18 +45,30 @@ func sampleNodes() []*corev1.Node {
 	}
 }
 
-// cachedSource returns a source whose cache already holds nodes, as after an informer sync.
+// cachedSource returns a source leading over an API that holds nodes, once its informer synced.
 func cachedSource(t *testing.T, cfg *Config, nodes []*corev1.Node) *nodeSource {
 	t.Helper()
+	objs := make([]runtime.Object, len(nodes))
+	for i, n := range nodes {
+		objs[i] = n
+	}
 	s := newNodeSource(cfg, receivertest.NewNopSettings(metadata.Type))
 	s.now = func() time.Time { return testNow }
-	s.store = cache.NewStore(cache.MetaNamespaceKeyFunc)
-	for _, n := range nodes {
-		require.NoError(t, s.store.Add(n))
-	}
-	s.synced = make(chan struct{})
-	close(s.synced)
+	s.client = fake.NewClientset(objs...)
+	term := lead(t, s)
+	<-term.ReadyC()
 	return s
+}
+
+// lead runs s.Lead until the test ends and returns the term it reports to.
+func lead(t *testing.T, s *nodeSource) *statereceivertest.Term {
+	t.Helper()
+	term := statereceivertest.NewTerm()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Lead(ctx, term) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return term
 }
 
 func TestCollectGolden(t *testing.T) {
@@ -86,11 +104,19 @@ func TestCollectFailsClearlyBeforeSync(t *testing.T) {
 	s := newNodeSource(cfg, receivertest.NewNopSettings(metadata.Type))
 
 	_, err := s.Collect(context.Background())
-	require.ErrorContains(t, err, "node informer is not running")
+	require.ErrorContains(t, err, "nodes: informers are not running")
 
-	s.store, s.synced = cache.NewStore(cache.MetaNamespaceKeyFunc), make(chan struct{})
+	client := fake.NewClientset()
+	client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection refused")
+	})
+	s.client = client
+	term := lead(t, s)
+	require.Eventually(t, func() bool { return term.Reports()["nodes"] != nil }, 5*time.Second, 10*time.Millisecond)
+	assert.ErrorContains(t, term.Reports()["nodes"], "connection refused", "the list error is reported to the term")
 	_, err = s.Collect(context.Background())
-	require.ErrorContains(t, err, "nodes not listed within sync_timeout 10ms")
+	require.ErrorContains(t, err, "nodes not listed within 10ms")
+	require.ErrorContains(t, err, "connection refused", "the cycle error says why")
 }
 
 func TestStripNodeKeepsOnlyWhatIsRead(t *testing.T) {

@@ -6,23 +6,19 @@ import (
 	"math"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/userbalancereceiver/internal/metadata"
 )
 
 // Config is the userbalance receiver's configuration.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
+	statereceiver.Config          `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
 	// APIConfig is only used to read dsn_secret (and by nothing else).
 	k8sconfig.APIConfig `mapstructure:",squash"`
-
-	// K8sLeaderElector names a leader-elector extension; only the leader queries when set.
-	K8sLeaderElector *component.ID `mapstructure:"k8s_leader_elector"`
 
 	// Exactly one of DSN, DSNEnv and DSNSecret says where the PostgreSQL connection string is.
 	DSN       configopaque.String `mapstructure:"dsn"`
@@ -58,18 +54,15 @@ type User struct {
 // Validate reports bad settings, naming the key.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.CollectionInterval <= 0 {
-		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s", c.CollectionInterval))
-	}
 	if c.QueryTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("query_timeout: must be positive, got %s", c.QueryTimeout))
 	}
 	errs = append(errs, c.validateDSNSource()...)
 	errs = append(errs, c.validateUsers()...)
 	if c.DSNSecret != nil {
-		errs = append(errs, c.APIConfig.Validate())
+		errs = append(errs, c.APIConfig.Check()...)
 	}
-	return errors.Join(errs...)
+	return statereceiver.Validate(&c.Config, errs...)
 }
 
 func (c *Config) validateDSNSource() []error {

@@ -59,23 +59,3 @@ func (d *dsnSource) fromSecret(ctx context.Context) (string, error) {
 	}
 	return v, nil
 }
-
-// redactedError replaces every secret in an error's text; it deliberately does not unwrap, so
-// nothing can print the original text.
-type redactedError struct{ msg string }
-
-func (e *redactedError) Error() string { return e.msg }
-
-// redact returns err with each non-empty secret replaced by "[redacted]".
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	return &redactedError{msg: msg}
-}

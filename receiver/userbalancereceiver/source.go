@@ -16,6 +16,8 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/labring/otelcol-sealos/internal/redact"
+	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/userbalancereceiver/internal/metadata"
 )
 
@@ -74,7 +76,10 @@ func (s *balanceSource) Start(context.Context, component.Host) error {
 }
 
 // Lead has nothing to watch: Collect does all the work, and only runs while leading.
-func (*balanceSource) Lead(ctx context.Context) { <-ctx.Done() }
+func (*balanceSource) Lead(ctx context.Context, term statereceiver.Term) {
+	term.Ready()
+	<-ctx.Done()
+}
 
 func (*balanceSource) Shutdown(context.Context) error { return nil }
 
@@ -106,7 +111,7 @@ func (s *balanceSource) query(ctx context.Context, dsn string) (map[string]row, 
 	conn, err := pgx.ConnectConfig(connectCtx, pgcfg)
 	cancel()
 	if err != nil {
-		return nil, redact(fmt.Errorf("connecting to %s: %w", target, err), secrets...)
+		return nil, redact.Error(fmt.Errorf("connecting to %s: %w", target, err), secrets...)
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), s.cfg.QueryTimeout)
@@ -122,7 +127,7 @@ func (s *balanceSource) query(ctx context.Context, dsn string) (map[string]row, 
 	defer cancel()
 	pgRows, err := conn.Query(queryCtx, balanceQuery, ids)
 	if err != nil {
-		return nil, redact(fmt.Errorf("querying balances from %s (query_timeout %s): %w", target, s.cfg.QueryTimeout, err), secrets...)
+		return nil, redact.Error(fmt.Errorf("querying balances from %s (query_timeout %s): %w", target, s.cfg.QueryTimeout, err), secrets...)
 	}
 	out := make(map[string]row, len(ids))
 	var (
@@ -134,7 +139,7 @@ func (s *balanceSource) query(ctx context.Context, dsn string) (map[string]row, 
 		return nil
 	})
 	if err != nil {
-		return nil, redact(fmt.Errorf("reading balances from %s (query_timeout %s): %w", target, s.cfg.QueryTimeout, err), secrets...)
+		return nil, redact.Error(fmt.Errorf("reading balances from %s (query_timeout %s): %w", target, s.cfg.QueryTimeout, err), secrets...)
 	}
 	return out, nil
 }

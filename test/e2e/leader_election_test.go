@@ -70,7 +70,7 @@ exporters:
     endpoint: 127.0.0.1:%[5]d
     namespace: sealos
     without_scope_info: true
-    metric_expiration: 2s
+    metric_expiration: 1h
 
 extensions:
   %[3]s:

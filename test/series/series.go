@@ -11,7 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// Of returns every gauge and sum data point of md keyed by metric name and sorted attributes.
+// Of returns every live gauge and sum data point of md keyed by metric name and sorted attributes;
+// staleness markers are left out (see Stale).
 func Of(md pmetric.Metrics) map[string]float64 {
 	return points(md, func(pmetric.NumberDataPoint) bool { return true })
 }
@@ -28,6 +29,44 @@ func Stale(md pmetric.Metrics) map[string]float64 {
 
 func points(md pmetric.Metrics, keep func(pmetric.NumberDataPoint) bool) map[string]float64 {
 	out := map[string]float64{}
+	each(md, func(key string, v float64, stale bool) {
+		if !stale {
+			out[key] = v
+		}
+	})
+	return out
+}
+
+// Stale returns the keys of the staleness markers (points flagged NoRecordedValue) in md.
+func Stale(md pmetric.Metrics) []string {
+	var out []string
+	each(md, func(key string, _ float64, stale bool) {
+		if stale {
+			out = append(out, key)
+		}
+	})
+	sort.Strings(out)
+	return out
+}
+
+// Apply updates state with one batch the way a Prometheus exporter does: a live point sets its
+// series, a staleness marker deletes it. It returns state (a new map when state is nil).
+func Apply(state map[string]float64, md pmetric.Metrics) map[string]float64 {
+	if state == nil {
+		state = map[string]float64{}
+	}
+	each(md, func(key string, v float64, stale bool) {
+		if stale {
+			delete(state, key)
+			return
+		}
+		state[key] = v
+	})
+	return state
+}
+
+// each calls f for every gauge and sum data point of md, in order.
+func each(md pmetric.Metrics, f func(key string, v float64, stale bool)) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		sms := rms.At(i).ScopeMetrics()
@@ -53,12 +92,11 @@ func points(md pmetric.Metrics, keep func(pmetric.NumberDataPoint) bool) map[str
 					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
 						v = float64(dp.IntValue())
 					}
-					out[Key(m.Name(), dp.Attributes())] = v
+					f(Key(m.Name(), dp.Attributes()), v, dp.Flags().NoRecordedValue())
 				}
 			}
 		}
 	}
-	return out
 }
 
 // Key renders a series name; attrs are sorted by key.

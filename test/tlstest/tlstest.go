@@ -80,6 +80,11 @@ func (ca *CA) Issue(t testing.TB, cn string) map[string][]byte {
 	}
 }
 
+// PEM is the CA certificate, for a component's ca_file.
+func (ca *CA) PEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
+}
+
 // Client trusts only the CA and opens a new connection (a new handshake) per request.
 func (ca *CA) Client() *http.Client {
 	return &http.Client{

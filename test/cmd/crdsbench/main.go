@@ -279,7 +279,7 @@ func tail(s string) string {
 	return s
 }
 
-// load creates n Clusters like /work/shared/bench/crload (same fields), status included (the
+// load creates n Clusters like ../shared/bench/crload (same fields), status included (the
 // bench CRD has no status subresource, so one request per object).
 func load(c *k8stest.Cluster, n, namespaces, workers int) error {
 	ctx := context.Background()
