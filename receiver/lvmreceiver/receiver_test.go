@@ -86,7 +86,7 @@ func waitEmission(t *testing.T, sink *consumertest.MetricsSink, from int, ok fun
 }
 
 func success(md pmetric.Metrics) (float64, bool) {
-	v, ok := series.Live(md)[`state_metric.collector.success{collector="lvm"}`]
+	v, ok := series.Of(md)[`state_metric.collector.success{collector="lvm"}`]
 	return v, ok
 }
 
@@ -103,12 +103,12 @@ exec vgs "$@"`, flag, broken))
 	sizeKey := fmt.Sprintf(`lvm.vg.size{node="test-node",vg=%q}`, vg.Name)
 
 	good, i := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
-	assert.Equal(t, float64(15<<22), series.Live(good)[sizeKey])
+	assert.Equal(t, float64(15<<22), series.Of(good)[sizeKey])
 	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
 
 	require.NoError(t, os.WriteFile(flag, nil, 0o600))
 	failed, i := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 0 })
-	assert.Empty(t, series.WithPrefix(series.Live(failed), "lvm."), "no numbers from a failed vgs")
+	assert.Empty(t, series.WithPrefix(series.Of(failed), "lvm."), "no numbers from a failed vgs")
 	stale := series.Stale(failed)
 	assert.Contains(t, stale, sizeKey, "the previous cycle's series are marked stale")
 	assert.Contains(t, stale, `lvm.vgs_total_capacity{node="test-node"}`)
@@ -121,7 +121,7 @@ exec vgs "$@"`, flag, broken))
 
 	require.NoError(t, os.Remove(flag))
 	back, _ := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
-	assert.Equal(t, float64(15<<22), series.Live(back)[sizeKey])
+	assert.Equal(t, float64(15<<22), series.Of(back)[sizeKey])
 	require.Eventually(t, func() bool { return host.last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
 }
 
@@ -137,8 +137,8 @@ func TestReceiverWithElector(t *testing.T) {
 	assert.Empty(t, sink.AllMetrics(), "a follower emits nothing")
 	elector.BecomeLeader()
 	md, _ := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool { _, ok := success(md); return ok })
-	assert.Equal(t, 2.0, series.Live(md)[`lvm.volume_groups{node="test-node"}`])
-	for k := range series.Live(md) {
+	assert.Equal(t, 2.0, series.Of(md)[`lvm.volume_groups{node="test-node"}`])
+	for k := range series.Of(md) {
 		assert.True(t, strings.HasPrefix(k, "lvm.") || strings.HasPrefix(k, "state_metric."), k)
 	}
 }

@@ -96,7 +96,7 @@ func waitEmission(t *testing.T, sink *consumertest.MetricsSink, from int, ok fun
 }
 
 func succeeded(md pmetric.Metrics) bool {
-	return series.Live(md)[`state_metric.collector.success{collector="zombie"}`] == 1
+	return series.Of(md)[`state_metric.collector.success{collector="zombie"}`] == 1
 }
 
 // The synthetic node's containers belong to pods in a real API server; pods of another node with
@@ -134,7 +134,7 @@ func TestIntegrationPodsGolden(t *testing.T) {
 	md, _ := waitEmission(t, sink, 0, succeeded)
 	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
 
-	got := series.WithPrefix(series.Live(md), "zombie.processes_total")
+	got := series.WithPrefix(series.Of(md), "zombie.processes_total")
 	assert.Equal(t, map[string]float64{
 		`zombie.processes_total{container="cart",namespace="shop",node="test-node",pod="cart-7d9f"}`:  2,
 		`zombie.processes_total{container="envoy",namespace="shop",node="test-node",pod="cart-7d9f"}`: 1, // cgroup v1, via its parent
@@ -142,7 +142,7 @@ func TestIntegrationPodsGolden(t *testing.T) {
 		`zombie.processes_total{container_id="cd` + testID[2:] + `",node="test-node"}`:                1, // another node's pod lists it
 		`zombie.processes_total{container="host",node="test-node"}`:                                   1,
 	}, got)
-	oldest := series.Live(md)
+	oldest := series.Of(md)
 	assert.InDelta(t, 120, oldest[`zombie.oldest{container="cart",namespace="shop",node="test-node",pod="cart-7d9f"}`], 1)
 
 	compareGolden(t, "with_pods", liveOwn(md))
@@ -193,10 +193,10 @@ func TestIntegrationPodsForbiddenThenGranted(t *testing.T) {
 	sink, host := startReceiver(t, cfg, componenttest.NewNopHost())
 
 	failed, i := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool {
-		_, ok := series.Live(md)[`state_metric.collector.success{collector="zombie"}`]
+		_, ok := series.Of(md)[`state_metric.collector.success{collector="zombie"}`]
 		return ok && !succeeded(md)
 	})
-	assert.Equal(t, 3.0, series.Live(failed)[`zombie.processes_total{container_id="`+testID+`",node="test-node"}`],
+	assert.Equal(t, 3.0, series.Of(failed)[`zombie.processes_total{container_id="`+testID+`",node="test-node"}`],
 		"without the pod list, zombies are still counted, by container ID")
 	ev := host.last()
 	require.NotNil(t, ev)
@@ -213,7 +213,7 @@ func TestIntegrationPodsForbiddenThenGranted(t *testing.T) {
 	require.NoError(t, err)
 
 	good, _ := waitEmission(t, sink, i+1, succeeded)
-	got := series.Live(good)
+	got := series.Of(good)
 	assert.Equal(t, 3.0, got[`zombie.processes_total{container="cart",namespace="shop",node="test-node",pod="cart-7d9f"}`])
 	assert.NotContains(t, got, `zombie.processes_total{container_id="`+testID+`",node="test-node"}`)
 	assert.Contains(t, series.Stale(good), `zombie.processes_total{container_id="`+testID+`",node="test-node"}`,
@@ -257,7 +257,7 @@ func TestIntegrationRealZombies(t *testing.T) {
 	cfg.ParentCommand = true
 	sink, _ := startReceiver(t, cfg, componenttest.NewNopHost())
 	md, _ := waitEmission(t, sink, 0, succeeded)
-	got := series.Live(md)
+	got := series.Of(md)
 	assert.Equal(t, 1.0, got[`zombie.processes_total{container="main",namespace="batch",node="real-node",parent_command="sleep",pod="reaper-less"}`])
 	assert.Equal(t, 1.0, got[`zombie.processes_total{container="legacy",namespace="batch",node="real-node",parent_command="sleep",pod="reaper-less"}`])
 	assert.GreaterOrEqual(t, got[`zombie.processes_total{container="host",node="real-node",parent_command="sleep"}`], 1.0,
@@ -267,7 +267,7 @@ func TestIntegrationRealZombies(t *testing.T) {
 	require.NoError(t, inV2.Reap())
 	require.NoError(t, inV1.Reap())
 	waitEmission(t, sink, 0, func(md pmetric.Metrics) bool {
-		live := series.Live(md)
+		live := series.Of(md)
 		_, main := live[`zombie.processes_total{container="main",namespace="batch",node="real-node",parent_command="sleep",pod="reaper-less"}`]
 		return succeeded(md) && !main
 	})
@@ -280,7 +280,7 @@ func TestRealZombieWithoutAPI(t *testing.T) {
 	cfg := noAPIConfig("")
 	md, err := collectOnce(t, cfg)
 	require.NoError(t, err)
-	assert.Equal(t, 1.0, series.Live(md)[`zombie.processes_total{container_id="`+id+`",node="test-node"}`], "zombie %d", z.PID)
+	assert.Equal(t, 1.0, series.Of(md)[`zombie.processes_total{container_id="`+id+`",node="test-node"}`], "zombie %d", z.PID)
 }
 
 // A DaemonSet runs without an elector, but an elector works too: nothing before leading.
@@ -296,7 +296,7 @@ func TestReceiverWithElector(t *testing.T) {
 	assert.Empty(t, sink.AllMetrics(), "a follower emits nothing")
 	elector.BecomeLeader()
 	md, _ := waitEmission(t, sink, 0, succeeded)
-	assert.Equal(t, 2.0, series.Live(md)[`zombie.processes_total{container_id="host",node="test-node"}`])
+	assert.Equal(t, 2.0, series.Of(md)[`zombie.processes_total{container_id="host",node="test-node"}`])
 }
 
 // randomID is a container ID of 64 hex digits, different in every test.

@@ -14,20 +14,6 @@ import (
 // Of returns every live gauge and sum data point of md keyed by metric name and sorted attributes;
 // staleness markers are left out (see Stale).
 func Of(md pmetric.Metrics) map[string]float64 {
-	return points(md, func(pmetric.NumberDataPoint) bool { return true })
-}
-
-// Live is Of without staleness markers: the values a cycle reported.
-func Live(md pmetric.Metrics) map[string]float64 {
-	return points(md, func(dp pmetric.NumberDataPoint) bool { return !dp.Flags().NoRecordedValue() })
-}
-
-// Stale returns the series md marks stale (flagged NoRecordedValue: gone since the last cycle).
-func Stale(md pmetric.Metrics) map[string]float64 {
-	return points(md, func(dp pmetric.NumberDataPoint) bool { return dp.Flags().NoRecordedValue() })
-}
-
-func points(md pmetric.Metrics, keep func(pmetric.NumberDataPoint) bool) map[string]float64 {
 	out := map[string]float64{}
 	each(md, func(key string, v float64, stale bool) {
 		if !stale {
@@ -85,9 +71,6 @@ func each(md pmetric.Metrics, f func(key string, v float64, stale bool)) {
 				}
 				for d := 0; d < dps.Len(); d++ {
 					dp := dps.At(d)
-					if !keep(dp) {
-						continue
-					}
 					v := dp.DoubleValue()
 					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
 						v = float64(dp.IntValue())
