@@ -121,10 +121,9 @@ func (s *scanner) describe(proc procfs.FS, p procfs.Proc, st procfs.ProcStat, ag
 }
 
 // zombieState reads only as far as the state field of /proc/<pid>/stat: the scan's hot path, so
-// that only zombies pay for procfs's full parse (its fmt.Fscan of 42 fields costs three times the
-// read; see docs/benchmarks.md). The state is the first character after the
-// command name's closing parenthesis (proc(5)); the name may contain ')', the numbers after it
-// cannot.
+// that only zombies pay for procfs's full parse (its fmt.Fscan of 42 fields makes a scan 2-3 times
+// as expensive; docs/benchmarks.md). The state is the first character after the command name's
+// closing parenthesis (proc(5)); the name may contain ')', the numbers after it cannot.
 func (s *scanner) zombieState(dir, pid int) (bool, error) {
 	name := strconv.Itoa(pid) + "/stat"
 	fd, err := syscall.Openat(dir, name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
