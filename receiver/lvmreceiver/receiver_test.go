@@ -1,12 +1,10 @@
 package lvmreceiver
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,72 +15,27 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/labring/otelcol-sealos/internal/leadergate/leadergatetest"
-	"github.com/labring/otelcol-sealos/receiver/lvmreceiver/internal/metadata"
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/test/lvmtest"
 	"github.com/labring/otelcol-sealos/test/series"
 )
 
 const waitFor = 10 * time.Second
 
-// statusHost records the component status the receiver reports.
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) last() *componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.events) == 0 {
-		return nil
-	}
-	return h.events[len(h.events)-1]
-}
-
-func startReceiver(t *testing.T, cfg *Config, base component.Host) (*consumertest.MetricsSink, *statusHost) {
+func startReceiver(t *testing.T, cfg *Config, base component.Host) (*consumertest.MetricsSink, *statereceivertest.StatusHost) {
 	t.Helper()
 	cfg.CollectionInterval = 100 * time.Millisecond
 	cfg.InitialDelay = 0
 	require.NoError(t, cfg.Validate())
-	sink := new(consumertest.MetricsSink)
-	set := receivertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewID(metadata.Type)
-	r, err := NewFactory().CreateMetrics(context.Background(), set, cfg, sink)
-	require.NoError(t, err)
-	host := &statusHost{Host: base}
-	require.NoError(t, r.Start(context.Background(), host))
-	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return sink, host
+	return statereceivertest.StartReceiver(t, NewFactory(), cfg, base)
 }
 
 // waitEmission waits for an emission, at index from or later, that satisfies ok.
 func waitEmission(t *testing.T, sink *consumertest.MetricsSink, from int, ok func(pmetric.Metrics) bool) (pmetric.Metrics, int) {
 	t.Helper()
-	var (
-		found pmetric.Metrics
-		index int
-	)
-	require.Eventually(t, func() bool {
-		all := sink.AllMetrics()
-		for i := from; i < len(all); i++ {
-			if ok(all[i]) {
-				found, index = all[i], i
-				return true
-			}
-		}
-		return false
-	}, waitFor, 10*time.Millisecond)
-	return found, index
+	return statereceivertest.WaitBatch(t, sink, from, waitFor, ok)
 }
 
 func success(md pmetric.Metrics) (float64, bool) {
@@ -104,7 +57,7 @@ exec vgs "$@"`, flag, broken))
 
 	good, i := waitEmission(t, sink, 0, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
 	assert.Equal(t, float64(15<<22), series.Of(good)[sizeKey])
-	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+	assert.Equal(t, componentstatus.StatusOK, host.Last().Status())
 
 	require.NoError(t, os.WriteFile(flag, nil, 0o600))
 	failed, i := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 0 })
@@ -112,7 +65,7 @@ exec vgs "$@"`, flag, broken))
 	stale := series.Stale(failed)
 	assert.Contains(t, stale, sizeKey, "the previous cycle's series are marked stale")
 	assert.Contains(t, stale, `lvm.vgs_total_capacity{node="test-node"}`)
-	ev := host.last()
+	ev := host.Last()
 	require.NotNil(t, ev)
 	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
 	require.Error(t, ev.Err())
@@ -122,7 +75,7 @@ exec vgs "$@"`, flag, broken))
 	require.NoError(t, os.Remove(flag))
 	back, _ := waitEmission(t, sink, i+1, func(md pmetric.Metrics) bool { v, ok := success(md); return ok && v == 1 })
 	assert.Equal(t, float64(15<<22), series.Of(back)[sizeKey])
-	require.Eventually(t, func() bool { return host.last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return host.Last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
 }
 
 // A DaemonSet runs without an elector, but an elector works too: nothing before leading.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,12 +14,12 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/labring/otelcol-sealos/internal/k8sconfig"
 	"github.com/labring/otelcol-sealos/internal/leadergate/leadergatetest"
+	"github.com/labring/otelcol-sealos/internal/statereceiver/statereceivertest"
 	"github.com/labring/otelcol-sealos/receiver/zombiereceiver/internal/metadata"
 	"github.com/labring/otelcol-sealos/test/k8stest"
 	"github.com/labring/otelcol-sealos/test/series"
@@ -28,28 +27,6 @@ import (
 )
 
 const waitFor = 30 * time.Second
-
-// statusHost records the component status the receiver reports.
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) last() *componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.events) == 0 {
-		return nil
-	}
-	return h.events[len(h.events)-1]
-}
 
 func apiConfig(c *k8stest.Cluster, node, hostRoot string) *Config {
 	cfg := createDefaultConfig().(*Config)
@@ -61,38 +38,16 @@ func apiConfig(c *k8stest.Cluster, node, hostRoot string) *Config {
 	return cfg
 }
 
-func startReceiver(t *testing.T, cfg *Config, base component.Host) (*consumertest.MetricsSink, *statusHost) {
+func startReceiver(t *testing.T, cfg *Config, base component.Host) (*consumertest.MetricsSink, *statereceivertest.StatusHost) {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	sink := new(consumertest.MetricsSink)
-	set := receivertest.NewNopSettings(metadata.Type)
-	set.ID = component.NewID(metadata.Type)
-	r, err := NewFactory().CreateMetrics(context.Background(), set, cfg, sink)
-	require.NoError(t, err)
-	host := &statusHost{Host: base}
-	require.NoError(t, r.Start(context.Background(), host))
-	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return sink, host
+	return statereceivertest.StartReceiver(t, NewFactory(), cfg, base)
 }
 
 // waitEmission waits for an emission, at index from or later, that satisfies ok.
 func waitEmission(t *testing.T, sink *consumertest.MetricsSink, from int, ok func(pmetric.Metrics) bool) (pmetric.Metrics, int) {
 	t.Helper()
-	var (
-		found pmetric.Metrics
-		index int
-	)
-	require.Eventually(t, func() bool {
-		all := sink.AllMetrics()
-		for i := from; i < len(all); i++ {
-			if ok(all[i]) {
-				found, index = all[i], i
-				return true
-			}
-		}
-		return false
-	}, waitFor, 10*time.Millisecond)
-	return found, index
+	return statereceivertest.WaitBatch(t, sink, from, waitFor, ok)
 }
 
 func succeeded(md pmetric.Metrics) bool {
@@ -132,7 +87,7 @@ func TestIntegrationPodsGolden(t *testing.T) {
 	)
 	sink, host := startReceiver(t, apiConfig(c, "test-node", root), componenttest.NewNopHost())
 	md, _ := waitEmission(t, sink, 0, succeeded)
-	assert.Equal(t, componentstatus.StatusOK, host.last().Status())
+	assert.Equal(t, componentstatus.StatusOK, host.Last().Status())
 
 	got := series.WithPrefix(series.Of(md), "zombie.processes_total")
 	assert.Equal(t, map[string]float64{
@@ -198,7 +153,7 @@ func TestIntegrationPodsForbiddenThenGranted(t *testing.T) {
 	})
 	assert.Equal(t, 3.0, series.Of(failed)[`zombie.processes_total{container_id="`+testID+`",node="test-node"}`],
 		"without the pod list, zombies are still counted, by container ID")
-	ev := host.last()
+	ev := host.Last()
 	require.NotNil(t, ev)
 	assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
 	assert.Contains(t, ev.Err().Error(), "pods: access forbidden")
@@ -218,7 +173,7 @@ func TestIntegrationPodsForbiddenThenGranted(t *testing.T) {
 	assert.NotContains(t, got, `zombie.processes_total{container_id="`+testID+`",node="test-node"}`)
 	assert.Contains(t, series.Stale(good), `zombie.processes_total{container_id="`+testID+`",node="test-node"}`,
 		"the container-ID series of the failed cycles end with a staleness marker")
-	require.Eventually(t, func() bool { return host.last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return host.Last().Status() == componentstatus.StatusOK }, waitFor, 10*time.Millisecond)
 }
 
 // Real zombies in real cgroups shaped like containerd's (systemd driver, cgroup v2) and Docker's
