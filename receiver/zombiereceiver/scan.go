@@ -48,7 +48,7 @@ func (s *scanner) scan(now time.Time) (zombies []zombie, skipped, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening %s: %w", s.path, err)
 	}
-	defer syscall.Close(dir)
+	defer func() { _ = syscall.Close(dir) }()
 	var (
 		bootTime   float64
 		unreadable int

@@ -18,7 +18,7 @@ import (
 // start at the first extent, so call it once on an empty volume group.
 func (vg *VG) AddThinPool(ctx context.Context, pool string, dataExtents, thinExtents int) error {
 	backup := filepath.Join(filepath.Dir(vg.File), vg.Name+".vgcfg")
-	defer os.Remove(backup)
+	defer func() { _ = os.Remove(backup) }()
 	if _, err := Run(ctx, "vgcfgbackup", "--file", backup, vg.Name); err != nil {
 		return err
 	}
