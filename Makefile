@@ -18,7 +18,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull measure-failover measure-shutdown
+.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull bench-lvm bench-zombie measure-failover measure-shutdown
 
 all: build
 
@@ -125,3 +125,11 @@ bench-domain:
 # exporter and size; prints the docs/benchmarks.md table (p50/p99 plain+gzip, RSS, ingest CPU).
 bench-exporter: build
 	cd test && go run ./cmd/exporterbench -binary $(CURDIR)/$(BINARY) -series 10000,50000,250000
+
+# lvm receiver: one cycle on two real loop-device volume groups, without and with a thin pool (root, lvm2).
+bench-lvm:
+	cd receiver/lvmreceiver && go test -run '^$$' -bench BenchmarkCycle -benchtime 20x -count 3 .
+# zombie receiver: one scan of a synthetic 10,000-process /proc (ZOMBIE_BENCH_REAL=N adds the real
+# /proc with N extra sleeping processes).
+bench-zombie:
+	cd receiver/zombiereceiver && go test -run '^$$' -bench 'BenchmarkScan' -benchtime 20x -count 3 -timeout 20m .

@@ -34,7 +34,8 @@ func TestShippedConfigsValidate(t *testing.T) {
 	t.Setenv("DEMO_KUBECONFIG", "/nonexistent/kubeconfig")
 	operatorConfig := filepath.Join(t.TempDir(), "operator.yaml")
 	writeOperatorConfig(t, operatorConfig)
-	for _, cfg := range []string{repoPath("config", "demo.yaml"), repoPath("config", "cluster.yaml"), operatorConfig} {
+	t.Setenv("K8S_NODE_NAME", "node-1") // the downward API, for the node-local receivers
+	for _, cfg := range []string{repoPath("config", "demo.yaml"), repoPath("config", "cluster.yaml"), repoPath("config", "node.yaml"), operatorConfig} {
 		t.Run(filepath.Base(cfg), func(t *testing.T) {
 			col := otelcoltest.Run(t, "validate", "--config="+cfg)
 			code, err := col.Wait(time.Minute)

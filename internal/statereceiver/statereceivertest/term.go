@@ -1,4 +1,5 @@
-// Package statereceivertest gives a Source's tests the Term the framework would hand to Lead.
+// Package statereceivertest gives receivers' tests what the framework hands them: the Term of a
+// Source's Lead, a host recording component status, and a wait for the batch a cycle emits.
 package statereceivertest
 
 import (

@@ -82,6 +82,11 @@ func run(binary, config string) error {
 	// Receivers reading local database servers; each may drop itself from the config.
 	config, userBalanceEnv, dropUserBalance := prepareUserBalance(ctx, config, dir)
 	defer dropUserBalance()
+	// Node-local receivers: this machine's volume groups and processes.
+	config, dropLVM := prepareLVM(ctx, config, dir)
+	defer dropLVM()
+	reapZombie := startDemoZombie(ctx, cluster)
+	defer reapZombie()
 
 	logPath := filepath.Join(os.TempDir(), "otelcol-sealos-demo.log")
 	logFile, err := os.Create(logPath)
