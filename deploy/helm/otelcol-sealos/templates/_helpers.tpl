@@ -63,6 +63,13 @@ app.kubernetes.io/component: {{ include "otelcol-sealos.component" .mode }}
 
 {{/* The modes that run: a JSON list of "deployment" and/or "daemonset". */}}
 {{- define "otelcol-sealos.modes" -}}
+{{- $known := include "otelcol-sealos.catalogDict" $ | fromJson | keys | sortAlpha -}}
+{{- range $name, $_ := .Values.receivers -}}
+{{- if not (has $name $known) }}{{ fail (printf "receivers.%s: unknown receiver; known: %s" $name (join ", " $known)) }}{{ end -}}
+{{- end -}}
+{{- range $i, $name := .Values.enabledCollectors -}}
+{{- if not (has $name $known) }}{{ fail (printf "enabledCollectors[%d]: unknown receiver %q; known: %s" $i $name (join ", " $known)) }}{{ end -}}
+{{- end -}}
 {{- $out := list -}}
 {{- range $mode := list "deployment" "daemonset" -}}
 {{- if include "otelcol-sealos.receiversIn" (dict "root" $ "mode" $mode) | fromJsonArray -}}

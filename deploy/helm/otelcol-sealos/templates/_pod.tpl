@@ -37,6 +37,7 @@ spec:
     runAsUser: 10001
     runAsGroup: 10001
     {{- end }}
+    fsGroup: 10001              # the TLS Secret's files readable by the collector's group
     seccompProfile: {type: RuntimeDefault}
   containers:
     - name: otelcol-sealos
@@ -101,7 +102,7 @@ spec:
       configMap: {name: {{ include "otelcol-sealos.modeName" . }}}
     {{- if $v.tls.enabled }}
     - name: tls
-      secret: {secretName: {{ include "otelcol-sealos.tlsSecret" $root }}, defaultMode: 0400}
+      secret: {secretName: {{ include "otelcol-sealos.tlsSecret" $root }}, defaultMode: 0440}
     {{- end }}
     {{- if $privileged }}
     - {name: dev, hostPath: {path: /dev}}
