@@ -66,7 +66,7 @@ func operatorCollector(t *testing.T, r rendered, kind, name string) string {
 		"config":         config,
 	}
 	if kind == "Deployment" {
-		spec["replicas"], _, _ = unstructured.NestedInt64(workload.Object, "spec", "replicas")
+		spec["replicas"], _, _ = unstructured.NestedFieldNoCopy(workload.Object, "spec", "replicas")
 		spec["affinity"] = pod["affinity"]
 	}
 	for key, from := range map[string]string{"podSecurityContext": "securityContext", "hostPID": "hostPID", "tolerations": "tolerations"} {

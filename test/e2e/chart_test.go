@@ -206,16 +206,20 @@ func binaryComponents(t *testing.T) map[string]bool {
 	code, err := col.Wait(time.Minute)
 	require.NoError(t, err)
 	require.Zero(t, code, col.Output())
-	var doc map[string][]struct {
+	type component struct {
 		Name string `json:"name"`
+	}
+	var doc struct {
+		Receivers, Processors, Exporters, Extensions []component
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(col.Output()), &doc), col.Output())
 	out := map[string]bool{}
-	for _, kind := range []string{"receivers", "extensions", "exporters", "processors"} {
-		for _, c := range doc[kind] {
+	for _, list := range [][]component{doc.Receivers, doc.Processors, doc.Exporters, doc.Extensions} {
+		for _, c := range list {
 			out[c.Name] = true
 		}
 	}
+	require.True(t, out["node"], "no node receiver in `components`:\n%s", col.Output())
 	return out
 }
 
@@ -232,6 +236,36 @@ func receiversOf(t *testing.T, config string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// withoutReceivers drops the receivers (and their leader_election/<receiver> extensions) from a
+// chart config, so that the rest can be validated by a binary that lacks them.
+func withoutReceivers(t *testing.T, config string, types []string) string {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(config), &doc))
+	drop := func(list []any, ids map[string]bool) []any {
+		var out []any
+		for _, id := range list {
+			if !ids[id.(string)] {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	ids := map[string]bool{}
+	for _, typ := range types {
+		ids[typ], ids["leader_election/"+typ] = true, true
+		delete(doc["receivers"].(map[string]any), typ)
+		delete(doc["extensions"].(map[string]any), "leader_election/"+typ)
+	}
+	service := doc["service"].(map[string]any)
+	service["extensions"] = drop(service["extensions"].([]any), ids)
+	metrics := service["pipelines"].(map[string]any)["metrics"].(map[string]any)
+	metrics["receivers"] = drop(metrics["receivers"].([]any), ids)
+	out, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	return string(out)
 }
 
 // missingFrom returns the types not in the binary.
@@ -270,8 +304,8 @@ func TestChartRendersWhatIsEnabled(t *testing.T) {
 		"RoleBinding/otelcol-sealos", "Service/otelcol-sealos", "ServiceAccount/otelcol-sealos",
 	}, defaults.kinds())
 	dep := defaults.get("Deployment", "otelcol-sealos")
-	replicas, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas")
-	assert.Equal(t, int64(2), replicas)
+	replicas, _, _ := unstructured.NestedFieldNoCopy(dep.Object, "spec", "replicas")
+	assert.EqualValues(t, 2, replicas)
 	// The config is a directory mount (hot reload), never a subPath; no checksum annotation.
 	mounts, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
 	container := mounts[0].(map[string]any)
@@ -424,7 +458,11 @@ func TestChartConfigValidates(t *testing.T) {
 		for name, cfg := range renderChart(t, c.values).configs() {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
 				if missing := missingFrom(components, receiversOf(t, cfg)); len(missing) > 0 {
-					t.Skipf("the binary lacks receivers %v (not built yet); this row runs once they are in builder-config.yaml", missing)
+					cfg = withoutReceivers(t, cfg, missing)
+					if len(receiversOf(t, cfg)) <= 1 {
+						t.Skipf("the binary lacks receivers %v (not built yet); this row runs once they are in builder-config.yaml", missing)
+					}
+					t.Logf("validating without %v: the binary lacks them (not built yet); the full config is validated once they are in builder-config.yaml", missing)
 				}
 				path := filepath.Join(t.TempDir(), "config.yaml")
 				require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
