@@ -95,8 +95,8 @@ func TestAlertRules(t *testing.T) {
 // TestChartCarriesAlertsAndDashboard: the chart's copies (deploy/generate.sh) are the sources.
 func TestChartCarriesAlertsAndDashboard(t *testing.T) {
 	for src, copied := range map[string]string{
-		repoPath("deploy", "alerts", "otelcol-sealos.rules.yaml"):   repoPath("deploy", "helm", "otelcol-sealos", "files", "alerts.yaml"),
-		repoPath("deploy", "dashboards", "otelcol-sealos.json"):     repoPath("deploy", "helm", "otelcol-sealos", "files", "otelcol-sealos.json"),
+		repoPath("deploy", "alerts", "otelcol-sealos.rules.yaml"): repoPath("deploy", "helm", "otelcol-sealos", "files", "alerts.yaml"),
+		repoPath("deploy", "dashboards", "otelcol-sealos.json"):   repoPath("deploy", "helm", "otelcol-sealos", "files", "otelcol-sealos.json"),
 	} {
 		a, err := os.ReadFile(src)
 		require.NoError(t, err)

@@ -246,6 +246,10 @@ func TestDashboardQueriesReturnDataInDemo(t *testing.T) {
 				demoReceivers[m[1]] = true
 			}
 		}
+		// config_reload has no cycle self-metrics: its own series say it runs.
+		if _, ok := s["sealos_config_reload_failures_total"]; ok {
+			demoReceivers["config_reload"] = true
+		}
 		return demoReceivers["node"] && demoReceivers["domain"] && demoReceivers["database"] && demoReceivers["config_reload"]
 	}, 3*time.Minute, time.Second, "the demo's receivers did not all report")
 	if !demoReceivers["userbalance"] {
