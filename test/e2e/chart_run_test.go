@@ -93,14 +93,7 @@ var runRows = []struct {
 		values: `
   crds:
     collection_interval: 1s
-    crds:
-      - name: servicemonitors
-        gvr: {group: monitoring.coreos.com, version: v1, resource: servicemonitors}
-        metrics: [{type: count, name: servicemonitor_count, path: metadata.namespace}]
-      - name: certificates
-        gvr: {group: cert-manager.io, version: v1, resource: certificates}
-        namespaces: [team-a]
-        metrics: [{type: count, name: certificate_count, path: metadata.namespace}]`,
+` + testCRDs,
 		series: []string{`sealos_crds_resource_up{resource="servicemonitors"}`, `sealos_crds_resource_up{resource="certificates"}`},
 	},
 	{receiver: "imagepull", values: `{imagepull: {collection_interval: 1s}}`},
@@ -188,13 +181,13 @@ func TestChartConfigReloadsInPlace(t *testing.T) {
 		loaded = s["sealos_config_last_reload_success_timestamp_seconds"]
 		_, all := s[allConditions]
 		return err == nil && s[`sealos_node_healthy{node="node-healthy"}`] == 1 && !all && loaded > 0
-	}, waitFor, 200*time.Millisecond, col.Output())
+	}, waitFor, 200*time.Millisecond)
 
 	mount(lAfter)
 	require.Eventually(t, func() bool {
 		s, err := otelcoltest.Scrape(l.metricsURL)
 		return err == nil && s[allConditions] == 1 && s["sealos_config_last_reload_success_timestamp_seconds"] > loaded
-	}, waitFor, 200*time.Millisecond, col.Output())
+	}, waitFor, 200*time.Millisecond)
 	assert.False(t, col.Exited(), "reloaded in place, no restart")
 }
 

@@ -76,14 +76,7 @@ receivers:
   database: {enabled: true, preflight: true}
   crds:
     enabled: true
-    crds:
-      - name: servicemonitors
-        gvr: {group: monitoring.coreos.com, version: v1, resource: servicemonitors}
-        metrics: [{type: count, name: servicemonitor_count, path: metadata.namespace}]
-      - name: certificates
-        gvr: {group: cert-manager.io, version: v1, resource: certificates}
-        namespaces: [team-a]
-        metrics: [{type: count, name: certificate_count, path: metadata.namespace}]
+` + testCRDs + `
   domain: {enabled: true, targets: [cloud.sealos.io]}
   userbalance:
     enabled: true
@@ -104,6 +97,17 @@ receivers:
   lvm: {enabled: true}
   zombie: {enabled: true}
 `
+
+// testCRDs is the crds receiver's resource list in the chart tests (indented under receivers.crds):
+// a cluster-wide resource and a namespaced one, both from the operators' CRDs the tests install.
+const testCRDs = `    crds:
+      - name: servicemonitors
+        gvr: {group: monitoring.coreos.com, version: v1, resource: servicemonitors}
+        metrics: [{type: count, name: servicemonitor_count, path: metadata.namespace}]
+      - name: certificates
+        gvr: {group: cert-manager.io, version: v1, resource: certificates}
+        namespaces: [team-a]
+        metrics: [{type: count, name: certificate_count, path: metadata.namespace}]`
 
 // rendered is one `helm template`.
 type rendered struct {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -140,23 +138,7 @@ scrape_configs:
 	addr := fmt.Sprintf("127.0.0.1:%d", otelcoltest.FreePort(t))
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
-	logs := &otelcoltest.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", logs.String())
-		}
-	})
+	otelcoltest.Command(t, cmd) // its output is logged if the test fails
 	base := "http://" + addr
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(base + "/-/ready")
@@ -165,7 +147,7 @@ scrape_configs:
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, waitFor, 200*time.Millisecond, "prometheus not ready:\n%s", logs)
+	}, waitFor, 200*time.Millisecond, "prometheus not ready")
 	return base
 }
 
@@ -218,21 +200,7 @@ func TestDashboardQueriesReturnDataInDemo(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building the demo:\n%s", out)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, demo, "-binary", bin, "-config", repoPath("config", "demo.yaml"))
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 30 * time.Second
-	logs := &otelcoltest.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("demo output:\n%s", logs.String())
-		}
-	})
+	otelcoltest.Command(t, exec.Command(demo, "-binary", bin, "-config", repoPath("config", "demo.yaml")))
 
 	// The demo's collector serves 127.0.0.1:9090; wait for every receiver's first cycle.
 	demoReceivers := map[string]bool{}
