@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // UID and GID the collector runs as (the OpenTelemetry releases' images use the same).
@@ -40,10 +41,12 @@ func Build(opts Options) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{
+	// OCI media types throughout (the empty base defaults to Docker's).
+	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err := mutate.Append(base, mutate.Addendum{
 		Layer:     layer,
 		History:   v1.History{CreatedBy: "otelcol-sealos distribution/image", Created: v1.Time{Time: opts.Created}},
-		MediaType: "",
+		MediaType: types.OCILayer,
 	})
 	if err != nil {
 		return nil, err
