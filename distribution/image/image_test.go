@@ -60,8 +60,8 @@ func TestImageConfig(t *testing.T) {
 	if cfg.OS != "linux" || cfg.Architecture != "amd64" {
 		t.Errorf("platform %s/%s", cfg.OS, cfg.Architecture)
 	}
-	if !cfg.Created.Time.Equal(opts.Created) {
-		t.Errorf("created %s, want %s", cfg.Created.Time, opts.Created)
+	if !cfg.Created.Equal(opts.Created) {
+		t.Errorf("created %s, want %s", cfg.Created, opts.Created)
 	}
 	if _, ok := c.ExposedPorts["9090/tcp"]; !ok {
 		t.Errorf("exposed ports %v lack 9090/tcp", c.ExposedPorts)
