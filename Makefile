@@ -50,7 +50,8 @@ helm: $(HELM)
 # promtool and prometheus for the alert and dashboard tests: Debian's `prometheus` package (not
 # started as a service; the tests run their own on loopback).
 promtool:
-	@command -v promtool >/dev/null || { echo ">> apt-get install prometheus (promtool)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v promtool >/dev/null || { echo ">> apt-get install prometheus (promtool)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		if command -v systemctl >/dev/null; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi; }
 
 build: $(BINARY)
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -200,6 +201,12 @@ func TestDashboardQueriesReturnDataInDemo(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building the demo:\n%s", out)
 
+	// The demo's ports are fixed (config/demo.yaml): say so if something else holds them.
+	for _, port := range []string{"9090", "9443", "9444", "13133"} {
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
+		require.NoError(t, err, "the demo needs 127.0.0.1:%s (a Prometheus service on 9090?)", port)
+		l.Close()
+	}
 	otelcoltest.Command(t, exec.Command(demo, "-binary", bin, "-config", repoPath("config", "demo.yaml")))
 
 	// The demo's collector serves 127.0.0.1:9090; wait for every receiver's first cycle.
