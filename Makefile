@@ -4,9 +4,11 @@ SHELL := /bin/bash
 
 OCB_VERSION      := v0.155.0
 GOLANGCI_VERSION := v2.15.0
+HELM_VERSION     := v3.22.0
 TOOLS_BIN        := $(CURDIR)/.tools/bin
 OCB              := $(TOOLS_BIN)/builder-$(OCB_VERSION)
 GOLANGCI         := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_VERSION)
+HELM             := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 BINARY           := bin/otelcol-sealos
 
 # Every Go module but the tools module and ocb's output.
@@ -18,7 +20,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull bench-lvm bench-zombie measure-failover measure-shutdown
+.PHONY: all build test test-unit test-deploy demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull bench-lvm bench-zombie measure-failover measure-shutdown helm promtool
 
 all: build
 
@@ -34,7 +36,22 @@ $(GOLANGCI):
 	GOBIN=$(TOOLS_BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 	mv $(TOOLS_BIN)/golangci-lint $@
 
-tools: $(OCB)
+$(HELM):
+	@mkdir -p $(TOOLS_BIN)
+	@echo ">> installing helm $(HELM_VERSION) (first time: ~3 min)"
+	GOBIN=$(TOOLS_BIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(TOOLS_BIN)/helm $@
+
+tools: $(OCB) $(HELM)
+
+# helm for the chart tests (built from the Go module proxy, cached in .tools/bin).
+helm: $(HELM)
+
+# promtool and prometheus for the alert and dashboard tests: Debian's `prometheus` package (not
+# started as a service; the tests run their own on loopback).
+promtool:
+	@command -v promtool >/dev/null || { echo ">> apt-get install prometheus (promtool)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		if command -v systemctl >/dev/null; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi; }
 
 build: $(BINARY)
 
@@ -53,9 +70,20 @@ envtest-assets:
 services:
 	@test/services/start.sh
 
-test: envtest-assets services build
-	@export KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)"; \
+test: envtest-assets services build helm promtool
+	@export KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" HELM="$(HELM)"; \
 	for m in $(MODULES); do echo ">> go test $$m"; (cd $$m && go test -count=1 -race -timeout 15m ./...); done
+
+# The install tests only: Helm chart (lint, render, schema, validate, dry-run with the operators' CRDs,
+# RBAC, reload), Operator resources, alert rules (promtool), dashboard queries (a real Prometheus).
+test-deploy: envtest-assets services build helm promtool
+	cd test && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" HELM="$(HELM)" \
+		go test -count=1 -timeout 20m -run 'Chart|Operator|Alert|Dashboard|ShippedConfigs' ./e2e/
+
+# The container image without Docker (distribution/image, go-containerregistry): an OCI layout in
+# bin/image and a `docker load`-able bin/otelcol-sealos-image.tar. SOURCE_DATE_EPOCH sets the timestamps.
+image: build
+	cd distribution/image && go run . -binary $(CURDIR)/$(BINARY) -layout $(CURDIR)/bin/image -tar $(CURDIR)/bin/otelcol-sealos-image.tar
 
 # Unit tests only: no API server, no binary.
 test-unit:

@@ -140,21 +140,7 @@ func TestReloadOnFileChangeRejectsInvalidAndRecovers(t *testing.T) {
 // The kubelet's ConfigMap volume: config.yaml -> ..data/config.yaml, ..data -> ..<timestamp>/.
 func TestReloadOnConfigMapSymlinkSwap(t *testing.T) {
 	dir := t.TempDir()
-	stamp := 0
-	swap := func(body string) {
-		stamp++
-		ts := fmt.Sprintf("..2026_01_01_00_00_%02d.000000001", stamp)
-		require.NoError(t, os.Mkdir(filepath.Join(dir, ts), 0o755))
-		writeInPlace(t, filepath.Join(dir, ts, "config.yaml"), body)
-		old, _ := os.Readlink(filepath.Join(dir, "..data"))
-		require.NoError(t, os.Symlink(ts, filepath.Join(dir, "..data_tmp")))
-		require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
-		if old != "" {
-			require.NoError(t, os.RemoveAll(filepath.Join(dir, old)))
-		} else {
-			require.NoError(t, os.Symlink(filepath.Join("..data", "config.yaml"), filepath.Join(dir, "config.yaml")))
-		}
-	}
+	swap := configMapMount(t, dir)
 	r, c, port := startReloadRig(t, map[string]string{"OTELCOL_SEALOS_RELOAD_DEBOUNCE": "300ms"}, dir, swap)
 
 	swap(reloadConfig(c.Kubeconfig, port, "    report_all_conditions: true"))

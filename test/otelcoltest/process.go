@@ -53,6 +53,13 @@ func Run(t testing.TB, args ...string) *Process {
 	return runCmd(t, exec.Command(Binary(t), args...))
 }
 
+// Command starts any prepared command (Stdout/Stderr are captured) with the same life cycle: SIGTERM,
+// then kill after 20s, when the test ends.
+func Command(t testing.TB, cmd *exec.Cmd) *Process {
+	t.Helper()
+	return runCmd(t, cmd)
+}
+
 func runCmd(t testing.TB, cmd *exec.Cmd) *Process {
 	t.Helper()
 	p := &Process{cmd: cmd, output: &LockedBuffer{}, done: make(chan struct{})}
