@@ -36,10 +36,12 @@ type Watch struct {
 func New(name string) *Watch { return &Watch{name: name} }
 
 // Run runs informers until ctx is done. Until their first list is in, every failed list is
-// reported to term under the watch's name (the reflectors retry with backoff: an API server that
-// is down at start is waited for, not fatal); then the report is cleared and term.Ready called.
-// Informers cannot be restarted: each term builds its own.
-func (w *Watch) Run(ctx context.Context, term Term, informers ...cache.SharedIndexInformer) {
+// reported to term under the watch's name, and probe (the API server's /version, see
+// VersionProbe) runs with backoff so that an unreachable server is reported too: client-go's
+// streaming list retries a refused connection without telling the error handler. The reflectors
+// retry: a server that is down at start is waited for, not fatal. Once listed, the reports are
+// cleared and term.Ready called. Informers cannot be restarted: each term builds its own.
+func (w *Watch) Run(ctx context.Context, term Term, probe Probe, informers ...cache.SharedIndexInformer) {
 	w.listErr.Store(nil)
 	var listed atomic.Bool
 	hasSynced := make([]cache.InformerSynced, len(informers))
@@ -65,6 +67,14 @@ func (w *Watch) Run(ctx context.Context, term Term, informers ...cache.SharedInd
 	for _, inf := range informers {
 		wg.Go(func() { inf.Run(ctx.Done()) })
 	}
+	wg.Go(func() {
+		ProbeUntilListed(ctx, synced, probe, func(err error) {
+			if err != nil {
+				w.listErr.Store(&err)
+			}
+			term.Report(probeKey, err)
+		})
+	})
 	if cache.WaitForCacheSync(ctx.Done(), hasSynced...) {
 		listed.Store(true)
 		close(synced)
@@ -72,7 +82,7 @@ func (w *Watch) Run(ctx context.Context, term Term, informers ...cache.SharedInd
 		term.Ready()
 	}
 	<-ctx.Done()
-	wg.Wait()
+	waitAtMost(&wg, stopGrace)
 	w.mu.Lock()
 	w.informers, w.synced = nil, nil
 	w.mu.Unlock()

@@ -11,8 +11,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/labring/otelcol-sealos/internal/k8swatch"
 	"github.com/labring/otelcol-sealos/internal/statereceiver"
 	"github.com/labring/otelcol-sealos/receiver/crdsreceiver/internal/metadata"
 )
@@ -27,6 +29,7 @@ type crdsSource struct {
 	now    func() time.Time
 
 	client dynamic.Interface
+	probe  k8swatch.Probe
 }
 
 func newCRDsSource(cfg *Config, set receiver.Settings) (*crdsSource, error) {
@@ -53,6 +56,11 @@ func (s *crdsSource) Start(context.Context, component.Host) error {
 	if err != nil {
 		return fmt.Errorf("dynamic client: %w", err)
 	}
+	dc, err := discovery.NewDiscoveryClientForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("discovery client: %w", err)
+	}
+	s.probe = k8swatch.VersionProbe(dc.RESTClient())
 	return nil
 }
 
@@ -65,9 +73,11 @@ func (s *crdsSource) Lead(ctx context.Context, term statereceiver.Term) {
 		mu        sync.Mutex
 		unsettled = len(s.stores)
 		settled   = make(map[string]bool, len(s.stores))
+		allIn     = make(chan struct{})
 	)
 	if unsettled == 0 {
 		term.Ready()
+		return
 	}
 	onState := func(resource string, err error) {
 		key := "resource " + strconv.Quote(resource)
@@ -77,6 +87,7 @@ func (s *crdsSource) Lead(ctx context.Context, term statereceiver.Term) {
 		if !settled[resource] {
 			settled[resource] = true
 			if unsettled--; unsettled == 0 {
+				close(allIn)
 				term.Ready()
 			}
 		}
@@ -86,6 +97,9 @@ func (s *crdsSource) Lead(ctx context.Context, term statereceiver.Term) {
 			logger: s.set.Logger.With(zapResource(st.spec))}
 		wg.Go(func() { w.run(ctx) })
 	}
+	// An unreachable API server is never reported by client-go's streaming list: probe it until
+	// every resource is in.
+	k8swatch.ProbeUntilListed(ctx, allIn, s.probe, func(err error) { term.Report("api server", err) })
 	wg.Wait()
 }
 

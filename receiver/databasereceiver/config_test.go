@@ -133,6 +133,6 @@ func TestPasswordNeverPrinted(t *testing.T) {
 
 	_, err = staticTargets(context.Background(), []TargetConfig{{Name: "tls", Engine: engineRedis, Endpoint: dbtest.RedisAddr, Password: marker,
 		TLS: &configtls.ClientConfig{Config: configtls.Config{CAFile: "/nonexistent/ca.pem"}}}})
-	require.ErrorContains(t, err, "targets[0]::tls")
+	require.ErrorContains(t, err, "targets[0].tls")
 	assert.NotContains(t, err.Error(), marker)
 }

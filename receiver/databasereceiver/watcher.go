@@ -60,7 +60,7 @@ func (w *watcher) run(ctx context.Context, term statereceiver.Term, client kuber
 	w.mu.Lock()
 	w.secretStores, w.services, w.slices = secrets, services, slices
 	w.mu.Unlock()
-	w.watch.Run(ctx, term, all...)
+	w.watch.Run(ctx, term, k8swatch.VersionProbe(client.Discovery().RESTClient()), all...)
 	w.mu.Lock()
 	w.secretStores, w.services, w.slices = nil, nil, nil
 	w.mu.Unlock()

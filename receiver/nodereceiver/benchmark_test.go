@@ -146,7 +146,7 @@ func startBenchSource(b *testing.B, cfg *Config, transform bool) (s *nodeSource,
 		go func() { defer close(done); s.Lead(ctx, term) }()
 	} else {
 		informer := informers.NewSharedInformerFactory(s.client, 0).Core().V1().Nodes().Informer()
-		go func() { defer close(done); s.nodes.Run(ctx, term, informer) }()
+		go func() { defer close(done); s.nodes.Run(ctx, term, nil, informer) }()
 	}
 	stop = func() { cancel(); <-done }
 	// Collect waits for the first full list; the store is set as soon as the informer exists.

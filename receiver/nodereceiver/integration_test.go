@@ -201,8 +201,8 @@ func TestIntegrationAPIServerDownAtStart(t *testing.T) {
 
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	_, sink := startReceiver(t, cfg, host)
-	require.Eventually(t, func() bool { return strings.Contains(host.last(), "nodes: ") }, waitFor, 50*time.Millisecond,
-		"the status names what cannot be listed; last status: %q", host.last())
+	require.Eventually(t, func() bool { return strings.Contains(host.last(), "API server unreachable") }, waitFor, 50*time.Millisecond,
+		"the status says the API server is unreachable; last status: %q", host.last())
 	assert.Contains(t, host.last(), "connection refused")
 
 	require.NoError(t, proxy.Up())

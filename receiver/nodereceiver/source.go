@@ -59,7 +59,7 @@ func (s *nodeSource) Start(context.Context, component.Host) error {
 // term builds its own.
 func (s *nodeSource) Lead(ctx context.Context, term statereceiver.Term) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithTransform(stripNode))
-	s.nodes.Run(ctx, term, factory.Core().V1().Nodes().Informer())
+	s.nodes.Run(ctx, term, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), factory.Core().V1().Nodes().Informer())
 }
 
 func (s *nodeSource) Collect(ctx context.Context) (pmetric.Metrics, error) {

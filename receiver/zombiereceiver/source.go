@@ -70,7 +70,7 @@ func (s *zombieSource) Lead(ctx context.Context, term statereceiver.Term) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = onNode }),
 		informers.WithTransform(stripPod))
-	s.watch.Run(ctx, term, factory.Core().V1().Pods().Informer())
+	s.watch.Run(ctx, term, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), factory.Core().V1().Pods().Informer())
 }
 
 // group is one series: where its zombies are, and their parent's command when asked for.
