@@ -100,12 +100,16 @@ func (s *imagePullSource) Lead(ctx context.Context, term statereceiver.Term) {
 	if s.cfg.watchesPods() {
 		inf, synced := s.podInformer(st.pods)
 		st.podsHandled, handled = synced, append(handled, synced)
-		runs = append(runs, func(t k8swatch.Term) { s.pods.Run(ctx, t, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), inf) })
+		runs = append(runs, func(t k8swatch.Term) {
+			s.pods.Run(ctx, t, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), inf)
+		})
 	}
 	if s.cfg.watchesEvents() {
 		infs, synced := s.eventInformers(st.pulls)
 		st.eventsHandled, handled = synced, append(handled, synced)
-		runs = append(runs, func(t k8swatch.Term) { s.events.Run(ctx, t, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), infs...) })
+		runs = append(runs, func(t k8swatch.Term) {
+			s.events.Run(ctx, t, k8swatch.VersionProbe(s.client.Discovery().RESTClient()), infs...)
+		})
 	}
 	s.term.Store(st)
 	if len(runs) == 0 {
