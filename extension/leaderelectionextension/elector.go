@@ -38,6 +38,7 @@ type elector struct {
 	holder   string
 	shutdown bool
 	nudge    context.CancelFunc // ends the current campaign early (see onLease)
+	le       *leaderelection.LeaderElector // the current campaign's, for LeaseValid
 
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -83,6 +84,16 @@ func (e *elector) Leading() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.leading
+}
+
+// LeaseValid (leadergate.LeaseChecker) is false unless this process leads, the Lease shows no
+// other holder, and its last successful renewal is less than lease_duration ago by its own clock:
+// after a freeze (SIGSTOP, a stalled node) client-go still reports leading until a renewal fails.
+func (e *elector) LeaseValid() bool {
+	e.mu.Lock()
+	leading, le, holder := e.leading, e.le, e.holder
+	e.mu.Unlock()
+	return leading && le != nil && holder == e.identity && le.Check(0) == nil
 }
 
 func (e *elector) leaseName() string {
@@ -167,6 +178,9 @@ func (e *elector) campaign(ctx context.Context, lec leaderelection.LeaderElectio
 		e.nudge = nudge
 		e.mu.Unlock()
 		le, _ := leaderelection.NewLeaderElector(lec) // validated in Start
+		e.mu.Lock()
+		e.le = le
+		e.mu.Unlock()
 		le.Run(runCtx)
 		nudged := runCtx.Err() != nil
 		nudge()
@@ -192,6 +206,9 @@ func (e *elector) handoverGrace() time.Duration { return e.cfg.RetryPeriod / 2 }
 
 // onLease sees every change of the Lease object. When a holder just released it, a follower stops waiting for its next jittered retry (up to 2.2 × retry_period away) and
 // campaigns after handoverGrace: this is what makes a graceful failover take about a second.
+// A leader that sees another holder here is no longer LeaseValid at once (client-go notices only
+// at its next failed renewal); it is not nudged, since ending client-go's run releases the lease,
+// which by then is another replica's.
 func (e *elector) onLease(holder string, released bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -14,3 +14,11 @@ type Observable interface {
 	// Leading reports whether this process holds the Lease now.
 	Leading() bool
 }
+
+// LeaseChecker is implemented by electors that can tell whether the lease they hold is still
+// theirs and unexpired by their own clock (ours does; contrib's does not). A replica frozen past its
+// lease (SIGSTOP, a stalled node) still believes it leads until its next renewal fails; receivers
+// ask this before emitting, so such a replica never emits what it collected meanwhile.
+type LeaseChecker interface {
+	LeaseValid() bool
+}

@@ -75,6 +75,8 @@ type stateReceiver struct {
 	collector string
 	gate      *leadergate.Gate
 	status    statusReporter
+	// leaseValid, when the elector can tell, says whether the lease is still unexpired.
+	leaseValid func() bool
 
 	// emitMu orders what reaches next: a cycle's output and the markers of a term's end never
 	// interleave, and a cycle whose term ended in the meantime is dropped under it.
@@ -100,6 +102,9 @@ func (r *stateReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.status.host = host
 	r.startedAt = time.Now()
+	if lc, ok := elector.(leadergate.LeaseChecker); ok {
+		r.leaseValid = lc.LeaseValid
+	}
 	if id := r.cfg.K8sLeaderElector; id != nil {
 		r.unregister = gatestatus.Register(r.set.ID, gatestatus.Gate{Elector: *id, Leading: r.gate.Leading})
 	}

@@ -400,13 +400,15 @@ func TestLeaderGating(t *testing.T) {
 	assert.NoError(t, leadCtx.Err())
 
 	// Follower again: Lead's ctx is cancelled, the term's series are marked stale, emission stops.
+	n := len(sink.AllMetrics())
 	elector.LoseLeadership()
 	require.Eventually(t, func() bool { return src.leadDone.Load() == 1 }, waitFor, tick)
-	all := sink.AllMetrics()
-	last := all[len(all)-1]
+	last, _ := waitBatch(t, sink, n, func(md pmetric.Metrics) bool { return countMarkers(md) > 0 })
 	assert.Zero(t, last.DataPointCount()-countMarkers(last), "the last batch of a term holds only markers")
 	assert.Len(t, markers(last, sourceMetric), 1)
 	assert.Len(t, markers(last, metricSuccess), 1, "the self-metrics vanish with the lease too")
+	time.Sleep(50 * time.Millisecond) // the marker batch may still be on its way
+	all := sink.AllMetrics()
 	collects := src.collects.Load()
 	time.Sleep(100 * time.Millisecond)
 	assert.Len(t, sink.AllMetrics(), len(all), "nothing is emitted after leadership was lost")

@@ -16,7 +16,7 @@ const markerTimeout = 10 * time.Second
 // term runs one leadership term (the whole run without an elector): the source's Lead and the
 // cycles, until ctx ends. The gate starts the next term only after this one returned.
 func (r *stateReceiver) term(ctx context.Context) {
-	t := &term{ready: make(chan struct{}, 1), status: &r.status}
+	t := &term{ctx: ctx, ready: make(chan struct{}, 1), status: &r.status}
 	// The term's series are marked stale the moment it ends, not after a slow cycle returns. On
 	// shutdown nothing is marked: the process's series end with it and a successor continues them.
 	ended := make(chan struct{})
@@ -94,6 +94,16 @@ func (r *stateReceiver) emit(ctx context.Context, md pmetric.Metrics, ts pcommon
 	if ctx.Err() != nil {
 		return // the term ended while this cycle waited for the lock
 	}
+	if r.leaseValid != nil && !r.leaseValid() {
+		// The lease expired under us (the process was frozen) or another replica holds it, and the
+		// elector has not ended the term yet: emit nothing of this cycle, and take back what the
+		// term emitted, since another leader reports it now.
+		if markers := r.stale.update(pmetric.NewMetrics(), ts); markers.ResourceMetrics().Len() > 0 {
+			r.set.Logger.Warn("the lease is no longer valid: this replica's series are marked stale until the elector settles")
+			r.consume(ctx, markers)
+		}
+		return
+	}
 	out := r.stale.update(md, ts)
 	md.ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
 	r.consume(ctx, out)
@@ -124,6 +134,7 @@ func (r *stateReceiver) consume(ctx context.Context, md pmetric.Metrics) {
 
 // term is the Term handed to Source.Lead.
 type term struct {
+	ctx       context.Context
 	readyOnce sync.Once
 	ready     chan struct{}
 	status    *statusReporter
@@ -140,7 +151,7 @@ func (t *term) Ready() {
 func (t *term) Report(key string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.over {
+	if t.over || t.ctx.Err() != nil {
 		return
 	}
 	if t.keys == nil {

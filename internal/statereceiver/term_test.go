@@ -129,10 +129,36 @@ func TestTermReportsShowInTheStatusUntilClearedOrTheTermEnds(t *testing.T) {
 	require.Eventually(t, func() bool { return src.leadDone.Load() == 1 }, waitFor, tick)
 	term.Report("late", errors.New("after the term")) // ignored
 
-	assert.Equal(t, []string{
+	want := []string{
 		"StatusRecoverableError: secrets: secrets: access forbidden",
 		"StatusRecoverableError: nodes: nodes: connection refused; secrets: secrets: access forbidden",
 		"StatusRecoverableError: secrets: secrets: access forbidden",
 		"StatusOK",
-	}, host.summary())
+	}
+	require.Eventually(t, func() bool { return len(host.summary()) >= len(want) }, waitFor, tick)
+	time.Sleep(20 * time.Millisecond) // a late report, were it not ignored, would follow
+	assert.Equal(t, want, host.summary())
+}
+
+func TestAnExpiredLeaseEmitsNothing(t *testing.T) {
+	elector := &leadergatetest.FakeElector{}
+	src := newTestSource()
+	id := electorID
+	rcv, sink, _ := newReceiver(t, src, &id)
+	start(t, rcv, leadergatetest.NewHost(electorID, elector))
+	elector.BecomeLeader()
+	waitBatch(t, sink, 0, hasSelfMetrics)
+
+	elector.ExpireLease() // frozen past the lease: still "leading" until the elector notices
+	n := len(sink.AllMetrics())
+	stale, i := waitBatch(t, sink, n, func(md pmetric.Metrics) bool { return countMarkers(md) > 0 })
+	assert.Len(t, markers(stale, sourceMetric), 1, "the next cycle takes the term's series back")
+	assert.Zero(t, stale.DataPointCount()-countMarkers(stale), "and emits nothing it collected")
+	collects := src.collects.Load()
+	require.Eventually(t, func() bool { return src.collects.Load() > collects+3 }, waitFor, tick)
+	assert.Len(t, sink.AllMetrics(), i+1, "cycles on an expired lease emit nothing more")
+
+	elector.LoseLeadership() // the elector notices: nothing is left to mark
+	require.Eventually(t, func() bool { return src.leadDone.Load() == 1 }, waitFor, tick)
+	assert.Len(t, sink.AllMetrics(), i+1)
 }

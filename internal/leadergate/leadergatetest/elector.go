@@ -13,6 +13,7 @@ import (
 // leading elector are started synchronously, and "stopped" may be sent without "started".
 type FakeElector struct {
 	mu      sync.Mutex
+	expired bool // LeaseValid reports false
 	leading bool
 	cancel  context.CancelFunc
 	starts  []func(context.Context)
@@ -58,6 +59,21 @@ func (f *FakeElector) LoseLeadership() {
 	for _, stop := range f.stops {
 		stop()
 	}
+}
+
+// ExpireLease makes LeaseValid report false while the elector still says it leads: a replica
+// frozen past its lease.
+func (f *FakeElector) ExpireLease() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expired = true
+}
+
+// LeaseValid is the leadergate.LeaseChecker of a leader whose lease is unexpired until ExpireLease.
+func (f *FakeElector) LeaseValid() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.leading && !f.expired
 }
 
 // Registrations counts receivers that registered callbacks.
