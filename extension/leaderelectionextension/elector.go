@@ -37,7 +37,7 @@ type elector struct {
 	term     context.Context // the current leadership term's ctx, while leading
 	holder   string
 	shutdown bool
-	nudge    context.CancelFunc // ends the current campaign early (see onLease)
+	nudge    context.CancelFunc            // ends the current campaign early (see onLease)
 	le       *leaderelection.LeaderElector // the current campaign's, for LeaseValid
 
 	cancel    context.CancelFunc
