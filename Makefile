@@ -129,9 +129,10 @@ fuzz-cockroachlicense:
 # kube-state-metrics on the same objects; EXPORTER=prometheus_state picks the exporter.
 BENCH_N  ?= 50000
 EXPORTER ?= prometheus
+BENCH_INTERVAL ?= 10s
 bench-crds: envtest-assets build
 	@cd test && go build -o $(CURDIR)/bin/crdsbench ./cmd/crdsbench
-	KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" bin/crdsbench -binary $(CURDIR)/$(BINARY) -n $(BENCH_N) -exporter $(EXPORTER) $${KSM_BIN:+-ksm $$KSM_BIN}
+	KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" bin/crdsbench -binary $(CURDIR)/$(BINARY) -n $(BENCH_N) -exporter $(EXPORTER) -interval $(BENCH_INTERVAL) $${KSM_BIN:+-ksm $$KSM_BIN}
 # Failover and reload figures of docs/benchmarks.md (ours vs contrib k8s_leader_elector, default
 # durations; ~15 min for 3 runs).
 measure-failover: envtest-assets build
