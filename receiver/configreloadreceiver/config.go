@@ -2,16 +2,18 @@ package configreloadreceiver
 
 import (
 	"fmt"
-
-	"go.opentelemetry.io/collector/scraper/scraperhelper"
+	"time"
 
 	"github.com/labring/otelcol-sealos/receiver/configreloadreceiver/internal/metadata"
 )
 
-// Config is the config_reload receiver's configuration.
+// Config is the config_reload receiver's configuration. Its interval is a key of its own, not
+// an embedded scraperhelper.ControllerConfig: that struct validates itself too, so a bad interval
+// would be reported twice.
 type Config struct {
-	scraperhelper.ControllerConfig `mapstructure:",squash"`
-	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig `mapstructure:",squash"`
+	// CollectionInterval is how often the two series are emitted.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
 }
 
 // Validate reports bad settings, naming the key.

@@ -23,10 +23,7 @@ func NewFactory() receiver.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	controller := scraperhelper.NewDefaultControllerConfig()
-	controller.CollectionInterval = 30 * time.Second
-	controller.InitialDelay = 0
-	return &Config{ControllerConfig: controller, MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig()}
+	return &Config{CollectionInterval: 30 * time.Second, MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig()}
 }
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
@@ -40,7 +37,9 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, s))
+	controller := scraperhelper.NewDefaultControllerConfig()
+	controller.CollectionInterval, controller.InitialDelay = c.CollectionInterval, 0
+	return scraperhelper.NewMetricsController(&controller, set, next, scraperhelper.AddMetricsScraper(metadata.Type, s))
 }
 
 func scrape(mb *metadata.MetricsBuilder, st watchfileprovider.Stats, now time.Time) pmetric.Metrics {
