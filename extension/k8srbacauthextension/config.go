@@ -58,7 +58,7 @@ func createDefaultConfig() *Config {
 
 // Validate reports bad settings, naming the key.
 func (c *Config) Validate() error {
-	errs := c.APIConfig.Check()
+	errs := c.Check()
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("path: must start with /, got %q", c.Path))
 	}

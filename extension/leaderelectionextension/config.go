@@ -49,7 +49,7 @@ func defaultNamespace() string {
 // Validate reports bad settings, naming the key. client-go's own rules apply: the lease outlives
 // the renew deadline, and the renew deadline outlives a jittered retry.
 func (c *Config) Validate() error {
-	errs := c.APIConfig.Check()
+	errs := c.Check()
 	if c.LeaseName != "" {
 		for _, msg := range validation.IsDNS1123Subdomain(c.LeaseName) {
 			errs = append(errs, fmt.Errorf("lease_name: %q: %s", c.LeaseName, msg))

@@ -190,13 +190,6 @@ func waitBatch(t *testing.T, sink *consumertest.MetricsSink, from int, ok func(p
 	return found, index
 }
 
-// waitBatches waits until the sink received at least n batches and returns them.
-func waitBatches(t *testing.T, sink *consumertest.MetricsSink, n int) []pmetric.Metrics {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= n }, waitFor, tick, "want %d batches", n)
-	return sink.AllMetrics()
-}
-
 func hasSelfMetrics(md pmetric.Metrics) bool { return len(points(md, metricSuccess)) > 0 }
 
 func newReceiver(t *testing.T, src Source, elector *component.ID) (receiver.Metrics, *consumertest.MetricsSink, receiver.Settings) {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func scanTree(t *testing.T, parentCommand bool, procs ...fakeProc) ([]zombie, error, time.Time) {
+func scanTree(t *testing.T, parentCommand bool, procs ...fakeProc) ([]zombie, time.Time, error) {
 	t.Helper()
 	now := time.Now()
 	root := t.TempDir()
@@ -20,12 +20,12 @@ func scanTree(t *testing.T, parentCommand bool, procs ...fakeProc) ([]zombie, er
 	zombies, skipped, err := s.scan(now)
 	require.NoError(t, err)
 	sort.Slice(zombies, func(i, j int) bool { return zombies[i].pid < zombies[j].pid })
-	return zombies, skipped, now
+	return zombies, now, skipped
 }
 
 func TestScanFindsZombiesAndPlacesThem(t *testing.T) {
 	inContainer := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + podUIDu + ".slice/cri-containerd-" + testID + ".scope"
-	zombies, skipped, _ := scanTree(t, true,
+	zombies, _, skipped := scanTree(t, true,
 		fakeProc{pid: 1, ppid: 0, comm: "systemd", state: 'S'},
 		fakeProc{pid: 100, ppid: 1, comm: "app", state: 'S', cgroup: v2(inContainer)},
 		fakeProc{pid: 101, ppid: 100, comm: "worker", state: 'Z', startTicks: 360000 - 3000, cgroup: v2(inContainer)}, // 30 s old
@@ -49,7 +49,7 @@ func TestScanFindsZombiesAndPlacesThem(t *testing.T) {
 func TestScanEveryCgroupShape(t *testing.T) {
 	for _, tt := range cgroupShapes {
 		t.Run(tt.name, func(t *testing.T) {
-			zombies, skipped, _ := scanTree(t, false,
+			zombies, _, skipped := scanTree(t, false,
 				fakeProc{pid: 10, ppid: 1, comm: "init", state: 'S', cgroup: v2(tt.path)},
 				fakeProc{pid: 11, ppid: 10, comm: "child", state: 'Z', cgroup: v2(tt.path)},
 			)
@@ -78,7 +78,7 @@ func TestScanCgroupV1ZombieTakesItsParentsPlace(t *testing.T) {
 }
 
 func TestScanIsNotFooledByNamesOrThreads(t *testing.T) {
-	zombies, skipped, _ := scanTree(t, false,
+	zombies, _, skipped := scanTree(t, false,
 		fakeProc{pid: 10, ppid: 1, comm: "a) Z (b", state: 'S'},                     // a name that looks like a zombie's state
 		fakeProc{pid: 11, ppid: 1, comm: "x) S (y", state: 'Z'},                     // a zombie whose name looks like a sleeper
 		fakeProc{pid: 12, ppid: 1, comm: "java", state: 'Z', threads: 12},           // the leader exited, its threads run

@@ -54,7 +54,7 @@ func (s *zombieSource) Start(context.Context, component.Host) error {
 	if !s.cfg.usesAPI() {
 		return nil
 	}
-	client, _, err := s.cfg.APIConfig.Client("otelcol-sealos/" + s.set.ID.String())
+	client, _, err := s.cfg.Client("otelcol-sealos/" + s.set.ID.String())
 	s.client = client
 	return err
 }
