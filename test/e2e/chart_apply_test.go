@@ -197,7 +197,6 @@ var rbacRows = []struct {
 	{receiver: "userbalance", overlaps: []string{"database"}, needs: []access{{"get", "", "secrets", "billing"}}},
 	{receiver: "imagepull", needs: []access{{"list", "", "pods", ""}, {"watch", "", "pods", ""}, {"watch", "", "events", ""}, {"list", "events.k8s.io", "events", ""}}},
 	{receiver: "cloudbalance", overlaps: []string{"database"}, needs: []access{{"get", "", "secrets", "finance"}, {"watch", "", "secrets", "finance"}}},
-	{receiver: "registryproxy", overlaps: []string{"database"}, needs: []access{{"get", "", "secrets", "registry"}}},
 	{receiver: "cockroachlicense", overlaps: []string{"database"}, needs: []access{{"get", "", "secrets", "crdb"}}},
 	{receiver: "zombie", nodeSA: true, needs: []access{{"list", "", "pods", ""}, {"watch", "", "pods", ""}}},
 }

@@ -86,16 +86,18 @@ receivers:
   cloudbalance:
     enabled: true
     accounts:
-      - {provider: alicloud, account_id: "1001", credentials_secret: {namespace: finance, name: alicloud, key: credentials}}
+      - {provider: alicloud, account_id: "1001", credentials_secret: {namespace: finance, name: alicloud}}
   registryproxy:
     enabled: true
     registries:
-      - {endpoint: "https://hub.sealos.run:443", repository: library/nginx, reference: latest, auth_secret: {namespace: registry, name: hub-auth}}
+      - {endpoint: "https://hub.sealos.run:443", repository: library/nginx, reference: latest, auth: {username: pull, password: "${env:HUB_PASSWORD}"}}
   cockroachlicense:
     enabled: true
     clusters: [{name: crdb, dsn_secret: {namespace: crdb, name: crdb-dsn, key: dsn}}]
   lvm: {enabled: true}
   zombie: {enabled: true}
+# registryproxy's password from a Secret in the release namespace, through the environment.
+env: [{name: HUB_PASSWORD, valueFrom: {secretKeyRef: {name: hub-auth, key: password}}}]
 `
 
 // testCRDs is the crds receiver's resource list in the chart tests (indented under receivers.crds):
@@ -357,7 +359,6 @@ func TestChartRendersWhatIsEnabled(t *testing.T) {
 		"team-a":         {rule([]string{"cert-manager.io"}, []string{"certificates"}, "get", "list", "watch")},
 		"billing":        {secrets},
 		"finance":        {secrets},
-		"registry":       {secrets},
 		"crdb":           {secrets},
 	}, roles)
 	// The DaemonSet's own ServiceAccount: zombie's pods, nothing of the cluster receivers.
@@ -458,6 +459,8 @@ prometheus: {enabled: false}`, "no exporter"},
 func TestChartConfigValidates(t *testing.T) {
 	components := binaryComponents(t)
 	t.Setenv("POD_NAMESPACE", chartNamespace)
+	t.Setenv("K8S_NODE_NAME", "node-a") // the DaemonSet passes spec.nodeName through the downward API
+	t.Setenv("HUB_PASSWORD", "from-a-secret")
 	for _, c := range chartValues {
 		for name, cfg := range renderChart(t, c.values).configs() {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
