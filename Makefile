@@ -20,7 +20,7 @@ BUILD_INPUTS := builder-config.yaml $(shell find internal receiver extension exp
 # Each module is tested against its own go.mod (as ocb builds it), not the workspace.
 export GOWORK := off
 
-.PHONY: all build test test-unit test-deploy demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull bench-lvm bench-zombie measure-failover measure-shutdown helm promtool
+.PHONY: all build test test-unit test-deploy demo envtest-assets services generate check-generated lint bench bench-database clean tools fuzz-crds fuzz-cockroachlicense bench-crds bench-domain bench-exporter bench-imagepull bench-lvm bench-zombie measure-failover measure-shutdown helm promtool test-faults
 
 all: build
 
@@ -84,6 +84,13 @@ test-deploy: envtest-assets services build helm promtool
 # bin/image and a `docker load`-able bin/otelcol-sealos-image.tar. SOURCE_DATE_EPOCH sets the timestamps.
 image: build
 	cd distribution/image && go run . -binary $(CURDIR)/$(BINARY) -layout $(CURDIR)/bin/image -tar $(CURDIR)/bin/otelcol-sealos-image.tar
+
+# The fault suite (docs/reliability.md): the real binary through API server kills, database outages,
+# black holes, bad certificates and edits, frozen leaders, token floods, scrape storms, series churn
+# and a memory limit. Its figures are logged as `figure:` lines (-v).
+test-faults: envtest-assets services build
+	cd test && KUBEBUILDER_ASSETS="$$($(CURDIR)/test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" OTELCOL_SEALOS_FAULTS=1 \
+		go test -count=1 -timeout 40m -run '^TestFault' -v ./e2e/
 
 # Unit tests only: no API server, no binary.
 test-unit:

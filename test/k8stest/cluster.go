@@ -50,6 +50,13 @@ func Start(dir string) (*Cluster, error) {
 		}
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, ControlPlaneStartTimeout: 2 * time.Minute}
+	// A certificate folder of our own survives a restart of the API server (envtest's own is
+	// removed on stop), so a restarted server keeps its serving certificate and clients stay valid.
+	certDir, err := os.MkdirTemp(dir, "apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	env.ControlPlane.GetAPIServer().CertDir = certDir
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting envtest API server: %w", err)

@@ -24,3 +24,6 @@ func (p *Process) Kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 }
+
+// Pid is the process' id, for reading /proc and for signals a test sends itself.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
