@@ -132,4 +132,3 @@ func TestFaultLeaderKilledAndFrozen(t *testing.T) {
 		takeover.Seconds(), frozenTakeover.Seconds(), setup.durations[0], cleared.Seconds(), standby.Seconds(), setup.durations[1])
 	assert.Less(t, cleared, 2*setup.interval+time.Second, "the thawed leader kept its series past a cycle")
 }
-
