@@ -315,7 +315,7 @@ func TestRemovedDirectoryIsWatchedAgainWhenItComesBack(t *testing.T) {
 	require.NoError(t, os.RemoveAll(dir))
 	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("directory is gone").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
 	// The deletion's own event is checked first (file unreadable): only then is the directory back.
-	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("Config file unreadable").Len() > 0 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("could not be read").Len() > 0 }, 5*time.Second, 10*time.Millisecond)
 	assert.Zero(t, n.count())
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	write(t, path, "a: 2\n")

@@ -171,8 +171,9 @@ func (w *watch) rewatch() bool {
 func (w *watch) check() (notified, retry bool) {
 	content, err := os.ReadFile(w.path)
 	if err != nil {
-		// Mid-swap or removed: a later event brings it back; nothing to apply now.
-		w.p.logger.Warn("Config file unreadable; keeping the current configuration", zap.String("file", w.path), zap.Error(err))
+		// Removed or unreadable past the debounce: the old config stays, and the failure is counted
+		// once (an alert should see a deleted config); the file's next event checks it again.
+		w.p.keepPrevious(w.path, [sha256.Size]byte{}, fmt.Errorf("unable to read the file: %w", err))
 		return false, false
 	}
 	hash := sha256.Sum256(content)
