@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/template"
@@ -30,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/labring/otelcol-sealos/test/k8stest"
+	"github.com/labring/otelcol-sealos/test/loadtest"
 )
 
 var (
@@ -236,31 +236,22 @@ func countSeries(body []byte) int {
 	return n
 }
 
+// rssMiB is the process's resident set size in MiB, -1 if it cannot be read.
 func rssMiB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := loadtest.RSS(pid)
 	if err != nil {
 		return -1
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
-		}
-	}
-	return -1
+	return float64(rss) / (1 << 20)
 }
 
-// cpuSeconds is the process's user+system CPU time (clock ticks of 1/100 s).
+// cpuSeconds is the process's user+system CPU time, 0 if it cannot be read.
 func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := loadtest.CPUTime(pid)
 	if err != nil {
 		return 0
 	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100
+	return d.Seconds()
 }
 
 func freePort() int {

@@ -18,17 +18,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/labring/otelcol-sealos/test/loadtest"
 )
 
 func main() {
@@ -64,20 +59,13 @@ type result struct {
 
 func (r result) String() string {
 	p := func(d []time.Duration, q float64) string {
-		return fmt.Sprintf("%.3f s", percentile(d, q).Seconds())
+		return fmt.Sprintf("%.3f s", loadtest.Percentile(d, q).Seconds())
 	}
 	return fmt.Sprintf("| %s | %d | %.2f s / %.2f s | %s / %s | %s / %s | %.1f MB / %.1f MB | %d → %d MiB (+%d, peak %d) |",
 		r.exporter, r.series, r.cpuFirst.Seconds(), r.cpuUpdate.Seconds(),
 		p(r.plain, 0.5), p(r.plain, 0.99), p(r.gz, 0.5), p(r.gz, 0.99),
 		float64(r.plainBytes)/1e6, float64(r.gzBytes)/1e6,
 		r.rssIdle>>20, r.rssAfter>>20, (r.rssAfter-r.rssIdle)>>20, r.rssPeak>>20)
-}
-
-func percentile(d []time.Duration, q float64) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := int(q*float64(len(s))+0.5) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 func run(binary, exporter string, series, scrapes int) (result, error) {
@@ -139,21 +127,16 @@ service:
 	time.Sleep(2 * time.Second) // let start-up settle before the idle RSS
 	res.rssIdle = procStatus(pid, "VmRSS")
 
-	conn, err := grpc.NewClient(otlpAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := loadtest.Dial(otlpAddr)
 	if err != nil {
 		return res, err
 	}
 	defer func() { _ = conn.Close() }()
-	client := pmetricotlp.NewGRPCClient(conn)
+	pusher := loadtest.NewPusher(conn) // 5 minutes per request
 	push := func(round int) (time.Duration, error) {
 		before := cpuTime(pid)
-		for _, md := range batches(series/5, round) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			_, err := client.Export(ctx, pmetricotlp.NewExportRequestFromMetrics(md))
-			cancel()
-			if err != nil {
-				return 0, err
-			}
+		if err := pusher.Push(context.Background(), loadtest.Gauges{Objects: series / loadtest.SeriesPerObject, Round: round}); err != nil {
+			return 0, err
 		}
 		return cpuTime(pid) - before, nil
 	}
@@ -184,44 +167,6 @@ service:
 	res.rssAfter = procStatus(pid, "VmRSS")
 	res.rssPeak = procStatus(pid, "VmHWM")
 	return res, nil
-}
-
-// batches is objects × 5 gauge series in requests of at most 5,000 objects.
-func batches(objects, round int) []pmetric.Metrics {
-	var out []pmetric.Metrics
-	ts := pcommon.NewTimestampFromTime(time.Now())
-	for lo := 0; lo < objects; lo += 5000 {
-		md := pmetric.NewMetrics()
-		rm := md.ResourceMetrics().AppendEmpty()
-		sm := rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName("github.com/labring/otelcol-sealos/receiver/crdsreceiver")
-		gauge := func(name string) pmetric.NumberDataPointSlice {
-			m := sm.Metrics().AppendEmpty()
-			m.SetName(name)
-			m.SetDescription(name + " of a KubeBlocks cluster.")
-			return m.SetEmptyGauge().DataPoints()
-		}
-		info, replicas, phase, cond := gauge("kubeblocks.cluster.info"), gauge("kubeblocks.cluster.replicas"), gauge("kubeblocks.cluster.phase"), gauge("kubeblocks.cluster.condition")
-		for i := lo; i < min(lo+5000, objects); i++ {
-			add := func(dps pmetric.NumberDataPointSlice, v float64, kv ...string) {
-				dp := dps.AppendEmpty()
-				dp.SetTimestamp(ts)
-				dp.SetDoubleValue(v)
-				dp.Attributes().PutStr("namespace", fmt.Sprintf("ns-%d", i%50))
-				dp.Attributes().PutStr("cluster", fmt.Sprintf("cluster-%06d", i))
-				for j := 0; j+1 < len(kv); j += 2 {
-					dp.Attributes().PutStr(kv[j], kv[j+1])
-				}
-			}
-			add(info, 1, "cluster_def", "apecloud-mysql", "cluster_version", "ac-mysql-8.0.30")
-			add(replicas, float64(1+(i+round)%3))
-			add(phase, 1, "phase", "Running")
-			add(cond, 1, "type", "Ready", "status", "True")
-			add(cond, 1, "type", "ProvisioningStarted", "status", "True")
-		}
-		out = append(out, md)
-	}
-	return out
 }
 
 // scrape returns the body size as transferred and the number of sample lines.
@@ -285,27 +230,18 @@ func waitFor(url string, timeout time.Duration) error {
 	return fmt.Errorf("%s not ready after %s", url, timeout)
 }
 
-// cpuTime is the process' user+system CPU time from /proc/PID/stat.
+// cpuTime is the process' user+system CPU time.
 func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := loadtest.CPUTime(pid)
 	must(err)
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	return d
 }
 
 // procStatus reads a kB field of /proc/PID/status, in bytes.
 func procStatus(pid int, field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := loadtest.StatusBytes(pid, field)
 	must(err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	return v
 }
 
 func freeAddr() string {
