@@ -14,7 +14,7 @@ import (
 
 // NewAlicloud serves BSS OpenAPI 2017-12-14 QueryAccountBalance with Alibaba Cloud's RPC
 // signature (SignatureVersion 1.0, HMAC-SHA1 over the canonicalized query).
-func NewAlicloud(t testing.TB) *Server { return newServer(t, alicloud{}) }
+func NewAlicloud(t testing.TB) *Server { return newServer(t, "alicloud") }
 
 type alicloud struct{}
 

@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,17 +93,46 @@ type dialect interface {
 	throttleCode() string
 }
 
-func newServer(t testing.TB, d dialect) *Server {
-	t.Helper()
+// Start serves provider's API ("alicloud", "tencentcloud" or "volcengine", the receiver's names)
+// on addr ("127.0.0.1:0" picks a free port) and writes its certificate in dir as CAFile. Close
+// stops it. NewAlicloud, NewTencentcloud and NewVolcengine do the same for one test.
+func Start(provider, addr, dir string) (*Server, error) {
+	d, ok := dialects[provider]
+	if !ok {
+		return nil, fmt.Errorf("cloudtest: unknown provider %q", provider)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cloudtest: %s API on %s: %w", provider, addr, err)
+	}
 	s := &Server{dialect: d, accounts: map[string]*Account{}, accepted: map[string]int{}, rejected: map[string]int{}, nonces: map[string]bool{}}
-	s.srv = httptest.NewTLSServer(s)
-	t.Cleanup(s.srv.Close)
+	s.srv = httptest.NewUnstartedServer(s)
+	_ = s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.StartTLS()
 	s.Endpoint = strings.TrimPrefix(s.srv.URL, "https://")
-	s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+	s.CAFile = filepath.Join(dir, provider+"-ca.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
-	require.NoError(t, os.WriteFile(s.CAFile, pemBytes, 0o600))
+	if err := os.WriteFile(s.CAFile, pemBytes, 0o600); err != nil {
+		s.srv.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+var dialects = map[string]dialect{"alicloud": alicloud{}, "tencentcloud": tencentcloud{}, "volcengine": volcengine{}}
+
+// newServer starts provider's API on a free loopback port for the duration of t.
+func newServer(t testing.TB, provider string) *Server {
+	t.Helper()
+	s, err := Start(provider, "127.0.0.1:0", t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
 	return s
 }
+
+// Close stops the server and waits for the requests it is handling.
+func (s *Server) Close() { s.srv.Close() }
 
 // Set adds the account, or replaces the one with its key id (and resets its reply sequence).
 func (s *Server) Set(a Account) {

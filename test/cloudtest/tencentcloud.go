@@ -14,7 +14,7 @@ import (
 
 // NewTencentcloud serves Billing 2018-07-09 DescribeAccountBalance with Tencent Cloud's
 // TC3-HMAC-SHA256 signature. Every answer is HTTP 200, errors in Response.Error, as the API does.
-func NewTencentcloud(t testing.TB) *Server { return newServer(t, tencentcloud{}) }
+func NewTencentcloud(t testing.TB) *Server { return newServer(t, "tencentcloud") }
 
 type tencentcloud struct{}
 

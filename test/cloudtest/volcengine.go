@@ -14,7 +14,7 @@ import (
 // NewVolcengine serves Billing 2022-01-01 QueryBalanceAcct with VolcEngine's HMAC-SHA256
 // signature (V4 style: a key derived from the date, region and service, scope suffix "request").
 // AccountID in answers is above 2^31, as VolcEngine account ids are becoming.
-func NewVolcengine(t testing.TB) *Server { return newServer(t, volcengine{}) }
+func NewVolcengine(t testing.TB) *Server { return newServer(t, "volcengine") }
 
 type volcengine struct{}
 

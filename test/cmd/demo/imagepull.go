@@ -14,12 +14,18 @@ import (
 const (
 	pullsNamespace = "demo-apps"
 	failingImage   = "registry.example.com:5000/demo/web:1.0"
+	slowImage      = "ghcr.io/demo/worker:2.1"
+	// slowPullAge is how long demo-worker's pull has been running: past the default
+	// slow_pull_threshold (5m), so the receiver reports it at its first cycle.
+	slowPullAge = 10 * time.Minute
 )
 
-// createSamplePulls creates what the imagepull receiver reports from pod status: a pod whose
-// image cannot be pulled (ErrImagePull, as a kubelet on containerd writes it) and a running one.
+// createSamplePulls creates what the imagepull receiver reports from pod status and events: a pod
+// whose image cannot be pulled (ErrImagePull, as a kubelet on containerd writes it), one whose pull
+// has been running for 10 minutes (ContainerCreating, with the kubelet's Pulling event) and a
+// running one.
 func createSamplePulls(ctx context.Context, cluster *k8stest.Cluster) error {
-	step("creating pods for the imagepull receiver: demo-web (ErrImagePull from a private registry), demo-api (running)")
+	step("creating pods for the imagepull receiver: demo-web (ErrImagePull from a private registry), demo-worker (pulling for %s: a slow pull), demo-api (running)", slowPullAge)
 	_, err := cluster.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: pullsNamespace}}, metav1.CreateOptions{})
 	if err != nil {
 		return err
@@ -29,6 +35,17 @@ func createSamplePulls(ctx context.Context, cluster *k8stest.Cluster) error {
 		Message: fmt.Sprintf(`rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found`, failingImage, failingImage, failingImage),
 	})
 	if err != nil {
+		return err
+	}
+	worker, err := k8stest.CreatePod(ctx, cluster.Client, pullsNamespace, "demo-worker", "demo-healthy", k8stest.PodContainer{
+		Name: "worker", Image: slowImage, Reason: "ContainerCreating",
+	})
+	if err != nil {
+		return err
+	}
+	// The kubelet's latest image event for the container says since when the pull runs.
+	pulling := k8stest.KubeletEvent(worker, "worker", "Pulling", fmt.Sprintf("Pulling image %q", slowImage), time.Now().Add(-slowPullAge))
+	if _, err := cluster.Client.CoreV1().Events(pullsNamespace).Create(ctx, pulling, metav1.CreateOptions{}); err != nil {
 		return err
 	}
 	_, err = k8stest.CreatePod(ctx, cluster.Client, pullsNamespace, "demo-api", "demo-healthy", k8stest.PodContainer{Name: "api", Image: "nginx:1.27"})

@@ -1,5 +1,7 @@
-// Command demo starts a local Kubernetes API server with sample nodes, runs otelcol-sealos against
-// it and shows what it exports. `make demo` runs it; Ctrl-C stops everything.
+// Command demo starts a local Kubernetes API server with sample nodes, pods, events, database
+// Secrets and KubeBlocks clusters, local stand-ins of what the other receivers check (HTTPS
+// servers, databases, registries, CockroachDB license answers, cloud billing APIs), runs
+// otelcol-sealos against them and shows what it exports. `make demo` runs it; Ctrl-C stops everything.
 package main
 
 import (
@@ -70,7 +72,7 @@ func run(binary, config string) error {
 			atExit[i]()
 		}
 	}()
-	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases, createSamplePulls, startRegistries, startCockroachClusters} {
+	for _, create := range []func(context.Context, *k8stest.Cluster) error{createSampleNodes, startDomainTargets, createSampleDatabases, createSampleClusters, createSamplePulls, startRegistries, startCockroachClusters, startCloudAPIs} {
 		if err := create(ctx, cluster); err != nil {
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
