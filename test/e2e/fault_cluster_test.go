@@ -75,10 +75,7 @@ func TestFaultLeaderKilledAndFrozen(t *testing.T) {
 		durations: [3]time.Duration{6 * time.Second, 4 * time.Second, time.Second},
 	}
 	const poll = 100 * time.Millisecond
-	a := startElectionReplica(t, c, setup, "replica-a")
-	require.Eventually(t, a.exports, waitFor, poll, "the only replica never led")
-	b := startElectionReplica(t, c, setup, "replica-b")
-	require.Eventually(t, func() bool { return b.nodeState() == "standby" }, waitFor, poll)
+	a, b := startLeaderAndFollower(t, c, setup, poll)
 
 	// SIGKILL: no release, so the follower waits the lease out.
 	a.Kill()

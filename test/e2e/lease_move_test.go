@@ -28,10 +28,7 @@ func TestLeaseMoveClearsTheOldLeader(t *testing.T) {
 		durations: [3]time.Duration{4 * time.Second, 3 * time.Second, time.Second},
 	}
 	const poll = 50 * time.Millisecond
-	a := startElectionReplica(t, c, setup, "replica-a")
-	require.Eventually(t, a.exports, waitFor, poll, "the only replica never led")
-	b := startElectionReplica(t, c, setup, "replica-b")
-	require.Eventually(t, func() bool { return b.nodeState() == "standby" }, waitFor, poll)
+	a, b := startLeaderAndFollower(t, c, setup, poll)
 
 	moved := time.Now()
 	stealLease(t, c, setup.lease, "replica-b")
@@ -46,6 +43,16 @@ func TestLeaseMoveClearsTheOldLeader(t *testing.T) {
 		assert.Empty(t, gatedSeries(t, a.metrics))
 		time.Sleep(poll)
 	}
+}
+
+// startLeaderAndFollower starts replica-a, waits until it leads, then replica-b as its follower.
+func startLeaderAndFollower(t *testing.T, c *k8stest.Cluster, setup electionSetup, poll time.Duration) (leader, follower *electionReplica) {
+	t.Helper()
+	leader = startElectionReplica(t, c, setup, "replica-a")
+	require.Eventually(t, leader.exports, waitFor, poll, "the only replica never led")
+	follower = startElectionReplica(t, c, setup, "replica-b")
+	require.Eventually(t, func() bool { return follower.nodeState() == "standby" }, waitFor, poll)
+	return leader, follower
 }
 
 // gatedSeries is what the node receiver contributes to an endpoint, self-metrics included.
