@@ -72,7 +72,8 @@ services:
 
 test: envtest-assets services build helm promtool
 	@export KUBEBUILDER_ASSETS="$$(test/envtest/build-assets.sh)" OTELCOL_SEALOS_BIN="$(CURDIR)/$(BINARY)" HELM="$(HELM)"; \
-	for m in $(MODULES); do echo ">> go test $$m"; (cd $$m && go test -count=1 -race -timeout 15m ./...); done
+	failed=""; for m in $(MODULES); do echo ">> go test $$m"; (cd $$m && go test -count=1 -race -timeout 15m ./...) || failed="$$failed $$m"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED modules:$$failed"; exit 1; fi
 
 # The install tests only: Helm chart (lint, render, schema, validate, dry-run with the operators' CRDs,
 # RBAC, reload), Operator resources, alert rules (promtool), dashboard queries (a real Prometheus).
