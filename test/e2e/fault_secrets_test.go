@@ -3,8 +3,6 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -120,8 +118,8 @@ service:
 	}, 2*time.Minute, 500*time.Millisecond, "not every receiver reported a cycle with its failure:\n%v", keysOf(got))
 	time.Sleep(3 * time.Second) // a few more failing cycles at debug level
 
-	status := fetchText(t, fmt.Sprintf("http://127.0.0.1:%d/status", statusPort))
-	metrics := fetchText(t, metricsURL)
+	status := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/status", statusPort))
+	metrics := fetch(t, metricsURL)
 	require.NotEmpty(t, status)
 	for where, text := range map[string]string{"logs (debug level, debug exporter)": col.Output(), "/metrics": metrics, "/status": status} {
 		assert.NotContains(t, text, marker, "a secret reached %s", where)
@@ -147,14 +145,4 @@ func keysOf(all map[string]float64) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-func fetchText(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(b)
 }
